@@ -1,0 +1,17 @@
+# Every dependency is a Debian 12 package installed by scripts/setup; nothing is downloaded.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(PROJ CONFIG REQUIRED)
+find_package(GEOS CONFIG REQUIRED)
+find_package(GDAL CONFIG REQUIRED)
+find_package(TBB CONFIG REQUIRED)
+find_package(fmt CONFIG REQUIRED)
+find_package(spdlog CONFIG REQUIRED)
+find_package(nlohmann_json CONFIG REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(Eigen3 CONFIG REQUIRED)
+# Debian's xgboost CMake config needs the separate xgboost CLI package; pkg-config does not.
+pkg_check_modules(XGBOOST REQUIRED IMPORTED_TARGET xgboost)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)

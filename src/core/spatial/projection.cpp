@@ -1,0 +1,126 @@
+#include "core/spatial/projection.hpp"
+
+#include <proj.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+namespace crimecast::spatial {
+
+struct Projection::Impl {
+  PJ_CONTEXT* ctx = nullptr;
+  PJ* pj = nullptr;
+  ~Impl() {
+    if (pj) proj_destroy(pj);
+    if (ctx) proj_context_destroy(ctx);
+  }
+};
+
+bool IsValidLonLat(double lon, double lat) {
+  return std::isfinite(lon) && std::isfinite(lat) && lon >= -180 && lon <= 180 && lat >= -90 &&
+         lat <= 90;
+}
+
+int UtmEpsgFor(double lon, double lat) {
+  int zone = static_cast<int>(std::floor((lon + 180.0) / 6.0)) + 1;
+  zone = std::clamp(zone, 1, 60);
+  return (lat >= 0 ? 32600 : 32700) + zone;
+}
+
+int DefaultProjectedEpsg(double lon, double lat) {
+  if (lon >= -9.0 && lon <= 3.0 && lat >= 49.0 && lat <= 61.0) return kBritishNationalGrid;
+  return UtmEpsgFor(lon, lat);
+}
+
+Result<int> ParseEpsg(std::string_view text) {
+  std::string_view digits = text;
+  if (digits.size() > 5 && (digits.substr(0, 5) == "EPSG:" || digits.substr(0, 5) == "epsg:")) {
+    digits.remove_prefix(5);
+  }
+  int code = 0;
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), code);
+  if (ec != std::errc() || p != digits.data() + digits.size() || code <= 0) {
+    return Fail(ErrorCode::kBadCrs, fmt::format("'{}' is not a CRS (expected EPSG:N)", text));
+  }
+  return code;
+}
+
+Projection::Projection(int from, int to, std::unique_ptr<Impl> impl)
+    : from_(from), to_(to), impl_(std::move(impl)) {}
+Projection::~Projection() = default;
+Projection::Projection(Projection&&) noexcept = default;
+Projection& Projection::operator=(Projection&&) noexcept = default;
+
+Result<Projection> Projection::Create(int from_epsg, int to_epsg) {
+  auto impl = std::make_unique<Impl>();
+  impl->ctx = proj_context_create();
+  // Never reach for network grids: the build machines and deployments may be offline.
+  proj_context_set_enable_network(impl->ctx, 0);
+  proj_log_level(impl->ctx, PJ_LOG_NONE);
+  const std::string from = fmt::format("EPSG:{}", from_epsg);
+  const std::string to = fmt::format("EPSG:{}", to_epsg);
+  PJ* raw = proj_create_crs_to_crs(impl->ctx, from.c_str(), to.c_str(), nullptr);
+  if (raw == nullptr) {
+    return Fail(ErrorCode::kBadCrs,
+                fmt::format("PROJ cannot transform {} to {} (unknown EPSG code?)", from, to));
+  }
+  // Our API is lon/lat (x/y) order whatever the CRS's official axis order is.
+  impl->pj = proj_normalize_for_visualization(impl->ctx, raw);
+  proj_destroy(raw);
+  if (impl->pj == nullptr) {
+    return Fail(ErrorCode::kBadCrs, fmt::format("PROJ cannot normalise {} -> {}", from, to));
+  }
+  return Projection(from_epsg, to_epsg, std::move(impl));
+}
+
+namespace {
+std::size_t TransformAll(PJ* pj, PJ_DIRECTION dir, std::span<double> xs, std::span<double> ys) {
+  const std::size_t n = std::min(xs.size(), ys.size());
+  if (n == 0) return 0;
+  proj_trans_generic(pj, dir, xs.data(), sizeof(double), n, ys.data(), sizeof(double), n, nullptr,
+                     0, 0, nullptr, 0, 0);
+  std::size_t ok = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    // PROJ marks failures with HUGE_VAL.
+    if (!std::isfinite(xs[i]) || !std::isfinite(ys[i]) || std::abs(xs[i]) > 1e20 ||
+        std::abs(ys[i]) > 1e20) {
+      xs[i] = ys[i] = std::numeric_limits<double>::quiet_NaN();
+    } else {
+      ++ok;
+    }
+  }
+  return ok;
+}
+}  // namespace
+
+std::size_t Projection::Forward(std::span<double> xs, std::span<double> ys) const {
+  return TransformAll(impl_->pj, PJ_FWD, xs, ys);
+}
+std::size_t Projection::Inverse(std::span<double> xs, std::span<double> ys) const {
+  return TransformAll(impl_->pj, PJ_INV, xs, ys);
+}
+
+Result<ProjectedPoint> Projection::Forward(double x, double y) const {
+  double xs[1] = {x};
+  double ys[1] = {y};
+  if (TransformAll(impl_->pj, PJ_FWD, xs, ys) != 1) {
+    return Fail(ErrorCode::kProjection,
+                fmt::format("cannot transform ({}, {}) from EPSG:{} to EPSG:{}", x, y, from_, to_));
+  }
+  return ProjectedPoint{xs[0], ys[0]};
+}
+Result<ProjectedPoint> Projection::Inverse(double x, double y) const {
+  double xs[1] = {x};
+  double ys[1] = {y};
+  if (TransformAll(impl_->pj, PJ_INV, xs, ys) != 1) {
+    return Fail(ErrorCode::kProjection,
+                fmt::format("cannot transform ({}, {}) from EPSG:{} to EPSG:{}", x, y, to_, from_));
+  }
+  return ProjectedPoint{xs[0], ys[0]};
+}
+
+}  // namespace crimecast::spatial
