@@ -1,0 +1,88 @@
+// core/models/model.hpp
+//
+// The forecasting model interface.
+//
+// A model answers one question: given every recorded event strictly before a time T (the
+// History), how many events do we expect in each cell of a grid during [T, T + horizon)?
+//
+// Contract (tests enforce each point):
+// * No look-ahead: a model sees only History, which holds events whose occurrence interval
+//   started before T. A forecast at T is identical whether or not the store holds later events.
+// * Calibrated: Forecast::expected[c] is an expected COUNT (or harm-weighted count) for the
+//   horizon, not a score: the sum over cells estimates the total for the area, so Poisson
+//   log-likelihood and calibration-by-decile are meaningful.
+// * Month-only history (data.police.uk) is used honestly: an event known only to lie in
+//   [t_start, t_end) is never treated as happening at t_start; models integrate over the
+//   interval (or use its midpoint where the kernel is flat over a month).
+// * Decomposition: expected = background + recent + other (each may be empty when a model has no
+//   such part). background is the long-term rate, recent the short-term near-repeat / trend part.
+// * A model that cannot fit (too few events, weak clustering, EM divergence) does not fail the
+//   request: it falls back to a simpler model and records why in Forecast::notes and
+//   Forecast::model_used.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/common/error.hpp"
+#include "core/common/time.hpp"
+#include "core/ingest/event.hpp"
+#include "core/spatial/grid.hpp"
+
+namespace crimecast::models {
+
+// Events before T, located and in-area, in the grid's projected CRS, sorted by t_start.
+struct History {
+  std::vector<double> x, y;                  // metres (grid CRS)
+  std::vector<std::int64_t> t_start, t_end;  // UTC seconds; [start, end)
+  std::vector<Category> category;
+  std::vector<double> weight;                // 1, or the category's harm weight
+  std::vector<std::int64_t> id;              // store ids (for explanations)
+  std::size_t size() const { return x.size(); }
+  // True when every event's interval is at least 28 days long (data.police.uk style).
+  bool MonthOnly() const;
+  std::int64_t EarliestStart() const;
+  std::int64_t LatestStart() const;
+};
+
+struct ForecastRequest {
+  spatial::Grid grid;
+  TimePoint at;  // T
+  Horizon horizon;
+};
+
+struct Forecast {
+  std::string model;       // the model asked for
+  std::string model_used;  // the model that produced the numbers (differs after a fallback)
+  std::vector<double> expected;    // per local cell of the request grid, >= 0
+  std::vector<double> background;  // per cell or empty
+  std::vector<double> recent;      // per cell or empty
+  std::vector<double> other;       // per cell or empty (trend, covariates)
+  std::vector<std::string> notes;  // fallbacks, warnings, fitted-parameter summaries
+  std::map<std::string, double> parameters;  // fitted parameters by name
+};
+
+struct ModelOptions {
+  // Free-form overrides ("bandwidth_m" -> 300, "window_months" -> 3, ...); each model documents
+  // its keys in docs/models.md and ignores none silently: an unknown key is an error.
+  std::map<std::string, double> params;
+  int threads = 0;  // 0: all cores (oneTBB)
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual std::string_view name() const = 0;
+  virtual Result<Forecast> Predict(const History& history, const ForecastRequest& request) = 0;
+};
+
+Result<std::unique_ptr<Model>> CreateModel(std::string_view name, const ModelOptions& options = {});
+// Names accepted by CreateModel, in display order.
+std::vector<std::string> ModelNames();
+
+}  // namespace crimecast::models
