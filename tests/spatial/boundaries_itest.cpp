@@ -417,8 +417,11 @@ TEST(BoundariesReal, LsoaLookupThroughput) {
         "points/s on one thread (%zu found)\n",
         frame == Frame::kLonLat ? "lon/lat" : "BNG", build_ms, kPoints, secs, rate, found);
     EXPECT_GT(found, kPoints * 99 / 100);
+#ifdef NDEBUG
     // The target is hundreds of thousands a second; the floor leaves room for a busy machine.
+    // Only optimised builds are held to it (sanitizer builds run ~3x slower).
     EXPECT_GT(rate, 100'000.0);
+#endif
   }
 
   const auto t0 = std::chrono::steady_clock::now();

@@ -425,6 +425,8 @@ TEST(Boundaries, ReadsShapefileAndGeoPackage) {
     EXPECT_EQ(l.Find(-2.995, 51.585), 0);
     EXPECT_EQ(l.Find(-2.985, 51.585), 1);
   }
+  // The Shapefile's .prj is ESRI WKT without an authority; GDAL matches it to EPSG:4326.
+  EXPECT_EQ(LoadOrDie(dir / "two.shp").report().source_crs, "EPSG:4326");
   EXPECT_EQ(LoadOrDie(dir / "two.gpkg").layer_name(), "squares");
   EXPECT_EQ(LoadOrDie(dir / "two.gpkg").report().source_crs, "EPSG:27700");
 
@@ -436,6 +438,21 @@ TEST(Boundaries, ReadsShapefileAndGeoPackage) {
   ASSERT_FALSE(no_layer);
   EXPECT_EQ(no_layer.error().code, ErrorCode::kNotFound);
   EXPECT_NE(no_layer.error().message.find("squares"), std::string::npos);
+
+  // A custom CRS with no EPSG code (a local transverse Mercator) goes through GDAL's own
+  // transformation to WGS84 and must give back the original squares.
+  ASSERT_EQ(RunCommand("ogr2ogr -f GPKG -t_srs '+proj=tmerc +lat_0=51.5 +lon_0=-3 +k=1 +x_0=1000 "
+                       "+y_0=2000 +ellps=WGS84 +units=m +no_defs' " +
+                       (dir / "local.gpkg").string() + " " + src.string()),
+            0);
+  const Boundaries local = LoadOrDie(dir / "local.gpkg");
+  EXPECT_EQ(local.report().source_crs.find("EPSG:"), std::string::npos)
+      << local.report().source_crs;
+  ASSERT_EQ(local.size(), 2u);
+  EXPECT_NEAR(local[0].lonlat_envelope.min_x, -3.00, 1e-9);
+  EXPECT_NEAR(local[0].lonlat_envelope.max_y, 51.59, 1e-9);
+  EXPECT_NEAR(local[1].lonlat_envelope.max_x, -2.98, 1e-9);
+  EXPECT_EQ(local.projected_epsg(), kBritishNationalGrid);
 
   // A Shapefile without its .prj has no CRS: an error, unless the caller supplies one.
   std::filesystem::remove(dir / "two.prj");
