@@ -268,7 +268,7 @@ void Service::Handle(const std::shared_ptr<Exchange>& ex) {
     }
     if (const std::string* p = req.Header("x-purpose"); p && !p->empty()) {
       std::string purpose = p->substr(0, 200);
-      if (ingest::TextProblem(purpose).empty()) a.purpose = std::move(purpose);
+      if (ingest::StorableTextProblem(purpose).empty()) a.purpose = std::move(purpose);
     }
     a.object = AuditObject(req);
     a.client = req.client;

@@ -6,6 +6,8 @@
 #include <map>
 #include <memory>
 
+#include "core/ingest/text.hpp"
+#include "core/ingest/time_pattern.hpp"
 #include "core/spatial/projection.hpp"
 
 namespace crimecast::ingest {
@@ -13,23 +15,6 @@ namespace {
 
 constexpr std::size_t kMaxIdBytes = 200;
 constexpr std::size_t kMaxTextBytes = 1000;
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 // Projections are not thread-safe and cost ~1 ms to create: keep one per (from, to) per thread.
 Result<const spatial::Projection*> ThreadProjection(int from, int to) {
@@ -46,13 +31,6 @@ Result<const spatial::Projection*> ThreadProjection(int from, int to) {
   return slot.get();
 }
 
-bool AllDigits(std::string_view s) {
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return !s.empty();
-}
-
 ValidatedRecord Bad(std::string field, ErrorCode code, std::string reason) {
   ValidatedRecord r;
   r.error = FieldError{std::move(field), code, std::move(reason)};
@@ -66,76 +44,16 @@ ValidatedRecord Good(Event e) {
 
 }  // namespace
 
-std::string TextProblem(std::string_view s) {
-  std::size_t i = 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  while (i < s.size()) {
-    const unsigned char c = p[i];
-    if (c == 0) return fmt::format("embedded NUL byte at offset {}", i);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t n = 0;
-    unsigned min = 0;
-    unsigned cp = 0;
-    if ((c & 0xE0) == 0xC0) {
-      n = 1, min = 0x80, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2, min = 0x800, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3, min = 0x10000, cp = c & 0x07;
-    } else {
-      return fmt::format("invalid UTF-8 (byte 0x{:02X} at offset {})", c, i);
-    }
-    if (i + n >= s.size()) {
-      return fmt::format("invalid UTF-8 (truncated sequence at offset {})", i);
-    }
-    for (std::size_t k = 1; k <= n; ++k) {
-      if (i + k >= s.size() || (p[i + k] & 0xC0) != 0x80) {
-        return fmt::format("invalid UTF-8 (byte 0x{:02X} at offset {})", c, i);
-      }
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return fmt::format("invalid UTF-8 (overlong or out-of-range sequence at offset {})", i);
-    }
-    i += n + 1;
-  }
-  return {};
+std::string StorableTextProblem(std::string_view s) {
+  // The importers' own check (ingest/text.hpp), so API and file input accept the same text.
+  const TextCheck check = CheckText(s);
+  if (check.problem == TextProblem::kNone) return {};
+  return DescribeTextProblem(check, s);
 }
 
 Result<TimeInterval> ParseOccurrence(std::string_view text, const TimeZone* tz) {
-  text = Trim(text);
-  const TimeZone& zone = tz ? *tz : *TimeZone::Utc();
-  auto civil_interval = [&](CivilTime start, CivilTime next) -> Result<TimeInterval> {
-    return TimeInterval{zone.LocalToUtc(start), zone.LocalToUtc(next)};
-  };
-  // YYYY-MM: the month, in local time.
-  if (text.size() == 7 && text[4] == '-' && AllDigits(text.substr(0, 4)) &&
-      AllDigits(text.substr(5, 2))) {
-    auto month = ParseMonth(text);  // validates year and month
-    if (!month) return Unexpected(month.error());
-    CivilTime a{std::stoi(std::string(text.substr(0, 4))),
-                std::stoi(std::string(text.substr(5, 2))), 1};
-    CivilTime b = a;
-    if (++b.month > 12) {
-      b.month = 1;
-      ++b.year;
-    }
-    return civil_interval(a, b);
-  }
-  // YYYY-MM-DD: the day, in local time.
-  if (text.size() == 10 && text[4] == '-' && text[7] == '-') {
-    auto t = ParseDateTime(text, nullptr);  // validates the date (read as UTC midnight)
-    if (!t) return Unexpected(t.error());
-    CivilTime a = UtcToCivil(*t);
-    const CivilTime b = UtcToCivil(*t + std::chrono::days(1));
-    return civil_interval(a, b);
-  }
-  auto t = ParseDateTime(text, &zone);
-  if (!t) return Unexpected(t.error());
-  return TimeInterval{*t, *t + Seconds{1}};
+  // The importers' parser (ingest/time_pattern.hpp): identical intervals for API and files.
+  return ParseIsoInterval(text, tz ? *tz : *TimeZone::Utc());
 }
 
 ValidatedRecord ValidateRecord(const RecordFields& f, const RecordContext& ctx) {
@@ -144,7 +62,7 @@ ValidatedRecord ValidateRecord(const RecordFields& f, const RecordContext& ctx) 
   if (id.size() > kMaxIdBytes) {
     return Bad("id", ErrorCode::kBadField, fmt::format("id longer than {} bytes", kMaxIdBytes));
   }
-  if (auto p = TextProblem(id); !p.empty()) return Bad("id", ErrorCode::kBadEncoding, p);
+  if (auto p = StorableTextProblem(id); !p.empty()) return Bad("id", ErrorCode::kBadEncoding, p);
 
   const std::string_view cat_text = Trim(f.category);
   const auto category = ParseCategory(cat_text);
@@ -172,7 +90,8 @@ ValidatedRecord ValidateRecord(const RecordFields& f, const RecordContext& ctx) 
       return Bad(t.name, ErrorCode::kBadField,
                  fmt::format("{} longer than {} bytes", t.name, kMaxTextBytes));
     }
-    if (auto p = TextProblem(t.value); !p.empty()) return Bad(t.name, ErrorCode::kBadEncoding, p);
+    if (auto p = StorableTextProblem(t.value); !p.empty())
+      return Bad(t.name, ErrorCode::kBadEncoding, p);
   }
 
   LocationQuality quality = LocationQuality::kExact;

@@ -68,7 +68,8 @@ ValidatedRecord ValidateRecord(const RecordFields& fields, const RecordContext& 
 // "2024-03" / "2024-03-05" / date-time -> the honest occurrence interval (see above).
 Result<TimeInterval> ParseOccurrence(std::string_view text, const TimeZone* tz);
 
-// Empty when the text is storable: valid UTF-8 (RFC 3629) without NUL bytes; else the reason.
-std::string TextProblem(std::string_view text);
+// Empty when the text is storable (the importers' rule, ingest/text.hpp: valid UTF-8 without NUL
+// bytes); else the reason.
+std::string StorableTextProblem(std::string_view text);
 
 }  // namespace crimecast::ingest

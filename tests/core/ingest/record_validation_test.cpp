@@ -124,14 +124,14 @@ TEST(RecordValidation, WithheldAndProjectedInputs) {
   EXPECT_EQ(ValidateRecord(v, fixed).event->epsg, 3857);
 }
 
-TEST(RecordValidation, TextProblems) {
-  EXPECT_EQ(TextProblem("plain"), "");
-  EXPECT_EQ(TextProblem("caf\xC3\xA9"), "");
-  EXPECT_EQ(TextProblem("\xF0\x9F\x9A\x93"), "");  // police car emoji
-  EXPECT_NE(TextProblem("\xC0\xAF"), "");          // overlong '/'
-  EXPECT_NE(TextProblem("\xED\xA0\x80"), "");      // surrogate
-  EXPECT_NE(TextProblem("\xE2\x82"), "");          // truncated
-  EXPECT_NE(TextProblem(std::string("a\0", 2)), "");
+TEST(RecordValidation, StorableTextProblems) {
+  EXPECT_EQ(StorableTextProblem("plain"), "");
+  EXPECT_EQ(StorableTextProblem("caf\xC3\xA9"), "");
+  EXPECT_EQ(StorableTextProblem("\xF0\x9F\x9A\x93"), "");  // police car emoji
+  EXPECT_NE(StorableTextProblem("\xC0\xAF"), "");          // overlong '/'
+  EXPECT_NE(StorableTextProblem("\xED\xA0\x80"), "");      // surrogate
+  EXPECT_NE(StorableTextProblem("\xE2\x82"), "");          // truncated
+  EXPECT_NE(StorableTextProblem(std::string("a\0", 2)), "");
 }
 
 }  // namespace
