@@ -21,8 +21,8 @@
 // not every row up to the next quote in the file:
 // * unterminated quoted field at end of input (e.g. a truncated file);
 // * a character other than a delimiter or line end after a closing quote;
-// * a record longer than max_record_bytes. Such a record is never buffered whole: once the
-//   limit is passed, bytes are discarded up to the next LF.
+// * a record longer than max_record_bytes (counting its line ending). Such a record is never
+//   buffered whole: once the limit is reached, bytes are discarded up to the next LF.
 // A caller that rejects a well-tokenized multi-line record (wrong column count) can ask for the
 // same recovery with ResyncAfterFirstLine().
 #pragma once
@@ -94,8 +94,10 @@ class CsvTokenizer {
   // Next(); a no-op for single-line records.
   void ResyncAfterFirstLine();
 
-  // Up to n bytes from the current position (after the BOM), without consuming them. Used to
-  // sniff whether the input is CSV at all. Fewer bytes are returned only at end of input.
+  // Up to n (at most kMaxPeek) bytes from the current position (after the BOM), without
+  // consuming them. Used to sniff whether the input is CSV at all. Fewer bytes are returned
+  // only at end of input. Must be called before the first Next().
+  static constexpr std::size_t kMaxPeek = 4096;
   Result<std::string_view> Peek(std::size_t n);
 
   std::uint64_t bytes_consumed() const { return base_offset_ + begin_; }
@@ -108,7 +110,7 @@ class CsvTokenizer {
     std::size_t end;
     bool escaped;  // contains "" that must be unescaped
   };
-  enum class Scan { kDone, kNeedMore };
+  enum class Scan { kDone, kNeedMore, kTooLong };
 
   // Moves unread bytes to the front and reads one more chunk. Returns false at end of input.
   Result<bool> Refill();

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "core/ingest/csv_event_reader.hpp"
 #include "core/ingest/text.hpp"
 #include "core/spatial/projection.hpp"
 
@@ -575,7 +576,9 @@ Result<Mapping> ParseMapping(std::string_view toml_text, const std::string& name
   }
   // Check the coordinate CRS now, so a typo fails before any data is read.
   if (m.epsg != 4326) {
-    if (auto p = spatial::Projection::Create(m.epsg, spatial::kWgs84); !p) {
+    // Cached: creating a PROJ transformation costs milliseconds, and mappings are reloaded for
+    // every file of an import.
+    if (auto p = internal::CachedProjection(m.epsg, spatial::kWgs84); !p) {
       return BadMapping(f, "[location] epsg", p.error().message);
     }
   }
