@@ -87,7 +87,8 @@ TEST(ReadersITest, GwentTwentyFourFilesMatchReadme) {
       }
       EXPECT_EQ(e.source, "police-uk");
       EXPECT_EQ(e.when.end - e.when.start >= std::chrono::hours{24 * 28}, true);
-      if (e.category == Category::kAntiSocialBehaviour && e.source_id.find('#') != e.source_id.npos) {
+      if (e.category == Category::kAntiSocialBehaviour &&
+          e.source_id.find('#') != e.source_id.npos) {
         ++asb_without_id;
         asb_ids.insert(e.source_id);
       }
@@ -274,8 +275,8 @@ TEST(ReadersITest, VancouverThroughShippedMapping) {
       by_category[e.category]++;
       EXPECT_EQ(e.source, "vancouver-vpd");
       EXPECT_EQ(e.force, "Vancouver Police Department");
-      if (e.when.Length() == std::chrono::hours{24} ||
-          e.when.Length() == std::chrono::hours{23} || e.when.Length() == std::chrono::hours{25}) {
+      if (e.when.Length() == std::chrono::hours{24} || e.when.Length() == std::chrono::hours{23} ||
+          e.when.Length() == std::chrono::hours{25}) {
         ++day_intervals;
       } else {
         ASSERT_EQ(e.when.Length(), std::chrono::seconds{1});

@@ -1,6 +1,7 @@
 #include "core/ingest/csv_tokenizer.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "core/ingest/text.hpp"
 
@@ -349,9 +348,9 @@ Result<CsvStatus> CsvTokenizer::Next(CsvRecord& record, CsvProblem& problem) {
     if (scan == Scan::kTooLong) {
       problem.line = line_;
       problem.code = ErrorCode::kLineTooLong;
-      problem.reason = fmt::format(
-          "record is longer than the limit of {} bytes; skipped to the next line",
-          options_.max_record_bytes);
+      problem.reason =
+          fmt::format("record is longer than the limit of {} bytes; skipped to the next line",
+                      options_.max_record_bytes);
       if (auto r = SkipToNextLine(begin_); !r) return Unexpected(r.error());
       return CsvStatus::kProblem;
     }

@@ -60,7 +60,7 @@ struct CsvOptions {
 };
 
 struct CsvRecord {
-  std::int64_t line = 0;      // physical line of the record's first byte
+  std::int64_t line = 0;       // physical line of the record's first byte
   std::int64_t last_line = 0;  // physical line of its last byte (> line for multi-line records)
   // Field values, unquoted and unescaped. Views into the tokenizer's buffers: valid until the
   // next call to Next().
@@ -125,8 +125,8 @@ class CsvTokenizer {
   CsvOptions options_;
   std::unique_ptr<char[]> buf_;
   std::size_t capacity_ = 0;
-  std::size_t begin_ = 0;  // first unconsumed byte
-  std::size_t end_ = 0;    // end of valid data
+  std::size_t begin_ = 0;          // first unconsumed byte
+  std::size_t end_ = 0;            // end of valid data
   std::uint64_t base_offset_ = 0;  // stream offset of buf_[0]
   bool eof_ = false;
   bool started_ = false;
@@ -135,14 +135,14 @@ class CsvTokenizer {
 
   // State of the last scan.
   std::vector<Span> spans_;
-  std::size_t record_end_ = 0;   // index after the record's terminator
+  std::size_t record_end_ = 0;  // index after the record's terminator
   std::int64_t quoted_newlines_ = 0;
-  std::string scan_problem_;     // non-empty when the record is malformed
+  std::string scan_problem_;  // non-empty when the record is malformed
   // The last returned record, for ResyncAfterFirstLine.
   std::size_t last_start_ = 0;
   std::int64_t last_line_ = 0;
   bool last_multiline_ = false;
-  std::string unescaped_;  // storage for fields that contained ""
+  std::string unescaped_;     // storage for fields that contained ""
   std::uint64_t delim8_ = 0;  // the delimiter in every byte
 };
 
