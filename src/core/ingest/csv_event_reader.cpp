@@ -340,6 +340,7 @@ Result<void> CsvEventReader::ProjectPending(std::vector<Event>& events, std::siz
 Result<bool> CsvEventReader::Next(std::vector<Event>& events, std::vector<RowError>& errors,
                                   std::size_t max_rows) {
   if (done_) return false;
+  max_rows = std::max<std::size_t>(max_rows, 1);  // 0 would never make progress
   errors_ = &errors;
   const std::size_t first_event = events.size();
   const std::size_t first_error = errors.size();
