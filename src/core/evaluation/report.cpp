@@ -272,8 +272,9 @@ std::string BacktestSvg(const BacktestResult& r) {
       rows.push_back(&s);
       for (double v : s.curve) y_max = std::max(y_max, v);
     }
-    // Round the y axis up to a tenth.
+    // Round the y axis up to a tenth (a fifth above 60 %).
     y_max = std::max(0.1, std::ceil(y_max * 10.0 - 1e-9) / 10.0);
+    if (y_max > 0.6) y_max = std::min(1.0, std::ceil(y_max * 5.0 - 1e-9) / 5.0);
     auto sx = [&](double v) { return px + kLeft + v / x_max * pw; };
     auto sy = [&](double v) { return py + kTop + ph - v / y_max * ph; };
     svg += fmt::format("<g>\n<text x=\"{}\" y=\"{}\" font-weight=\"bold\">{}</text>\n", px + kLeft,
@@ -288,8 +289,11 @@ std::string BacktestSvg(const BacktestResult& r) {
           "<text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4:g}%</text>\n",
           sx(v), py + kTop, py + kTop + ph, py + kTop + ph + 14, 100 * v);
     }
-    for (int i = 0; i <= 5; ++i) {  // y ticks
-      const double v = y_max * i / 5.0;
+    // y ticks every 10 % (20 % above 60 %), so labels are round numbers.
+    const double step = y_max > 0.6 ? 0.2 : 0.1;
+    const int ticks = static_cast<int>(std::lround(y_max / step));
+    for (int i = 0; i <= ticks; ++i) {
+      const double v = step * i;
       svg += fmt::format(
           "<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" y2=\"{1:.1f}\" stroke=\"#ddd\"/>"
           "<text x=\"{3}\" y=\"{4:.1f}\" text-anchor=\"end\">{5:.0f}%</text>\n",

@@ -1,7 +1,6 @@
 #include "core/models/grid_ops.hpp"
 
 #include <tbb/blocked_range.h>
-#include <tbb/combinable.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
@@ -69,31 +68,31 @@ std::vector<double> Bin(const CellWindow& window, double cell_size, std::span<co
                         std::span<const double> y, std::span<const double> weight) {
   const auto n_cells = static_cast<std::size_t>(window.size());
   const bool weighted = !weight.empty();
-  auto bin_range = [&](std::size_t begin, std::size_t end, std::vector<double>& out) {
-    for (std::size_t i = begin; i < end; ++i) {
-      const double fx = std::floor(x[i] / cell_size);
-      const double fy = std::floor(y[i] / cell_size);
-      if (!(std::isfinite(fx) && std::isfinite(fy))) continue;
-      const std::int64_t l =
-          window.Local(static_cast<std::int64_t>(fx), static_cast<std::int64_t>(fy));
-      if (l < 0) continue;
-      out[static_cast<std::size_t>(l)] += weighted ? weight[i] : 1.0;
-    }
+  auto cell_of = [&](std::size_t i) -> std::int64_t {
+    const double fx = std::floor(x[i] / cell_size);
+    const double fy = std::floor(y[i] / cell_size);
+    if (!(std::isfinite(fx) && std::isfinite(fy))) return -1;
+    return window.Local(static_cast<std::int64_t>(fx), static_cast<std::int64_t>(fy));
   };
   std::vector<double> out(n_cells, 0.0);
   if (x.size() < kParallelBinThreshold) {
-    bin_range(0, x.size(), out);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const std::int64_t l = cell_of(i);
+      if (l >= 0) out[static_cast<std::size_t>(l)] += weighted ? weight[i] : 1.0;
+    }
     return out;
   }
-  // Per-thread grids, summed at the end: no atomics on the hot path.
-  tbb::combinable<std::vector<double>> local([&] { return std::vector<double>(n_cells, 0.0); });
+  // Cell numbers in parallel, then one serial pass of additions in event order: the sums are
+  // bit-identical whatever the thread count (per-thread grids merged in scheduling order would
+  // not be, and forecasts must be reproducible).
+  std::vector<std::int64_t> cell(x.size());
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, x.size(), 65536),
                     [&](const tbb::blocked_range<std::size_t>& r) {
-                      bin_range(r.begin(), r.end(), local.local());
+                      for (std::size_t i = r.begin(); i < r.end(); ++i) cell[i] = cell_of(i);
                     });
-  local.combine_each([&](const std::vector<double>& part) {
-    for (std::size_t i = 0; i < n_cells; ++i) out[i] += part[i];
-  });
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (cell[i] >= 0) out[static_cast<std::size_t>(cell[i])] += weighted ? weight[i] : 1.0;
+  }
   return out;
 }
 

@@ -76,7 +76,7 @@ class NaiveModel final : public Model {
       std::vector<double> w;
       double exposure = 0;
       if (kind_ == NaiveKind::kDecay) {
-        const ExpKernel k{win->from, win->end, half_life_days_ * 86400.0};
+        const ExpKernel k(win->from, win->end, half_life_days_ * 86400.0);
         w = detail::EventWeights(history, k);
         exposure = k.Exposure();
         f.parameters["half_life_days"] = half_life_days_;

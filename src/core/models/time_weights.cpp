@@ -28,24 +28,32 @@ double BoxKernel::Exposure() const {
   return end > lo ? static_cast<double>(end - lo) : 0.0;
 }
 
+ExpKernel::ExpKernel(std::int64_t window_start, std::int64_t end, double half_life_s)
+    : window_start_(window_start),
+      end_(end),
+      lambda_(std::log(2.0) / half_life_s),
+      one_second_(-std::expm1(-lambda_) / lambda_) {}
+
 double ExpKernel::Weight(std::int64_t s, std::int64_t e) const {
   if (e <= s) return 0.0;
-  const std::int64_t lo = std::max(s, window_start);
-  const std::int64_t hi = std::min(e, end);
+  const std::int64_t lo = std::max(s, window_start_);
+  const std::int64_t hi = std::min(e, end_);
   if (hi <= lo) return 0.0;
-  const double lambda = std::log(2.0) / half_life_s;
-  const double a_hi = static_cast<double>(end - lo);  // age at the interval's older edge
-  const double a_lo = static_cast<double>(end - hi);  // age at its newer edge
-  // integral of exp(-lambda a) over ages [a_lo, a_hi], divided by the interval length.
-  // expm1 keeps one-second intervals (timestamped data) exact instead of cancelling.
-  const double integral = std::exp(-lambda * a_lo) * -std::expm1(-lambda * (a_hi - a_lo)) / lambda;
+  const double a_lo = static_cast<double>(end_ - hi);  // age at the interval's newer edge
+  // Timestamped events are one-second intervals: one exp() instead of two (this loop runs
+  // over every event of the history).
+  if (hi - lo == 1 && e - s == 1) return std::exp(-lambda_ * a_lo) * one_second_;
+  const double a_hi = static_cast<double>(end_ - lo);  // age at its older edge
+  // integral of exp(-lambda a) over ages [a_lo, a_hi], divided by the interval length;
+  // expm1 keeps short intervals exact instead of cancelling.
+  const double integral =
+      std::exp(-lambda_ * a_lo) * -std::expm1(-lambda_ * (a_hi - a_lo)) / lambda_;
   return integral / static_cast<double>(e - s);
 }
 
 double ExpKernel::Exposure() const {
-  if (end <= window_start) return 0.0;
-  const double lambda = std::log(2.0) / half_life_s;
-  return -std::expm1(-lambda * static_cast<double>(end - window_start)) / lambda;
+  if (end_ <= window_start_) return 0.0;
+  return -std::expm1(-lambda_ * static_cast<double>(end_ - window_start_)) / lambda_;
 }
 
 double WeeksKernel::Weight(std::int64_t s, std::int64_t e) const {

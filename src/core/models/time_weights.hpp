@@ -34,12 +34,17 @@ struct BoxKernel {
 };
 
 // g(a) = exp(-lambda a), lambda = ln 2 / half_life.
-struct ExpKernel {
-  std::int64_t window_start;
-  std::int64_t end;
-  double half_life_s;
+class ExpKernel {
+ public:
+  ExpKernel(std::int64_t window_start, std::int64_t end, double half_life_s);
   double Weight(std::int64_t s, std::int64_t e) const;
   double Exposure() const;  // (1 - exp(-lambda (E - window_start))) / lambda
+
+ private:
+  std::int64_t window_start_;
+  std::int64_t end_;
+  double lambda_;
+  double one_second_;  // integral of exp(-lambda a) over one second of age, / exp(-lambda a_lo)
 };
 
 // Bowers, Johnson & Pease (2004): g(a) = 1 / (1 + floor(a / week)) for floor(a / week) < weeks,

@@ -27,7 +27,7 @@ TEST(BoxKernel, WeighsTheShareOfTheIntervalInsideTheWindow) {
 
 TEST(ExpKernel, IntegratesTheDecayOverTheInterval) {
   const double half = 30.0 * kDay;
-  const ExpKernel k{kT - 1000 * kDay, kT, half};
+  const ExpKernel k(kT - 1000 * kDay, kT, half);
   // A timestamped event 30 days old weighs 1/2; 60 days old, 1/4.
   EXPECT_NEAR(k.Weight(kT - 30 * kDay, kT - 30 * kDay + 1), 0.5, 1e-6);
   EXPECT_NEAR(k.Weight(kT - 60 * kDay, kT - 60 * kDay + 1), 0.25, 1e-6);
