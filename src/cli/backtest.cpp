@@ -15,6 +15,7 @@
 #include "core/evaluation/report.hpp"
 #include "core/models/forecast_job.hpp"
 #include "core/models/registry.hpp"
+#include "core/spatial/boundaries.hpp"
 #include "core/spatial/projection.hpp"
 
 namespace crimecast::cli {
@@ -31,6 +32,7 @@ struct Args {
   std::string categories;
   bool per_category = false;
   std::string harm;
+  std::string boundary;
   std::vector<std::string> params;
   std::string json;
   std::string svg;
@@ -143,6 +145,23 @@ int Run(const Args& a) {
       spatial::Grid::Covering(*epsg, a.cell, min_x, min_y, max_x, max_y, models::kMaxForecastCells);
   if (!grid) return ReportError(grid.error());
   config.grid = *grid;
+  if (!a.boundary.empty()) {
+    // The active area becomes the cells whose centre lies inside the boundary (all features).
+    auto boundaries = spatial::Boundaries::Load(a.boundary);
+    if (!boundaries) return ReportError(boundaries.error());
+    auto mask = spatial::CellsInside(*boundaries, *grid);
+    if (!mask) return ReportError(mask.error());
+    std::vector<std::int64_t> cells;
+    for (std::size_t i = 0; i < mask->size(); ++i) {
+      if ((*mask)[i]) cells.push_back(static_cast<std::int64_t>(i));
+    }
+    if (cells.empty()) {
+      return ReportError(
+          {ErrorCode::kBadGeometry,
+           fmt::format("no cell centre of the data's grid lies inside '{}'", a.boundary)});
+    }
+    config.boundary_cells = std::move(cells);
+  }
 
   const bool tty = StderrIsTty();
   int last_decile = -1;
@@ -205,6 +224,9 @@ CommandRegistrar reg("backtest", [](CLI::App& app) -> Action {
   cmd->add_flag("--per-category", args->per_category,
                 "also score each category on its own (model fitted on that category)");
   cmd->add_option("--harm", args->harm, "harm-weight events: 'default' or a TOML weight file");
+  cmd->add_option("--boundary", args->boundary,
+                  "score over the cells inside this polygon file (GeoJSON, GeoPackage, "
+                  "Shapefile) instead of the cells with past events");
   cmd->add_option("--param", args->params,
                   "model parameter model.key=value, or key=value for every model (repeatable)");
   cmd->add_option("--json", args->json, "write the full result as JSON (crimecast.backtest/1)");

@@ -151,6 +151,39 @@ TEST(BacktestCli, TableJsonSvgAndProgress) {
   EXPECT_EQ(Read(svg).rfind("<svg", 0), 0u);
 }
 
+TEST(BacktestCli, BoundaryDefinesTheActiveArea) {
+  const std::string db = MakeDb("cli-backtest-boundary");
+  const auto out = testing::TempDir("cli-backtest-boundary-out");
+  // A 1.5 km x 1.5 km square in British National Grid metres: 100 cells of 150 m.
+  const std::string boundary = (out / "square.geojson").string();
+  {
+    std::ofstream f(boundary);
+    f << R"({"type":"FeatureCollection","crs":{"type":"name","properties":{"name":)"
+         R"("urn:ogc:def:crs:EPSG::27700"}},"features":[{"type":"Feature","properties":)"
+         R"({"code":"sq"},"geometry":{"type":"Polygon","coordinates":[[[330000,186000],)"
+         R"([331500,186000],[331500,187500],[330000,187500],[330000,186000]]]}}]})";
+  }
+  const std::string json = (out / "b.json").string();
+  std::string log;
+  ASSERT_EQ(testing::RunCommand(Cli() + " backtest --db " + db +
+                                    " --models naive-all --from 2023-04 --to 2023-05 --horizon 1M "
+                                    "--cell 150 --quiet --boundary " +
+                                    boundary + " --json " + json,
+                                &log),
+            0)
+      << log;
+  const auto j = nlohmann::json::parse(Read(json));
+  EXPECT_EQ(j["config"]["active_area"], "boundary");
+  EXPECT_EQ(j["active_area"][0]["cells"], 100);
+  std::string bad_log;
+  EXPECT_EQ(testing::RunCommand(Cli() + " backtest --db " + db +
+                                    " --from 2023-04 --to 2023-05 --horizon 1M --cell 150 "
+                                    "--boundary /no/such.geojson",
+                                &bad_log),
+            1);
+  EXPECT_NE(bad_log.find("FileNotFound"), std::string::npos) << bad_log;
+}
+
 TEST(BacktestCli, BadInputGivesClearErrors) {
   const std::string db = MakeDb("cli-backtest-bad");
   const std::string base = Cli() + " backtest --db " + db;
