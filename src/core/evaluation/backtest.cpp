@@ -240,14 +240,14 @@ Result<BacktestResult> RunBacktest(storage::PointColumns events, const BacktestC
       in.active = active;
       in.cell_area_km2 = grid.CellAreaKm2();
       in.coverages = config.coverages;
+      in.curve_coverages = config.curve_coverages;
       auto scores = Score(in);
       if (!scores) {
         out.error = scores.error().ToString();
         finish();
         return;
       }
-      auto curve = HitRateCurve(in, config.curve_coverages);
-      if (curve) out.curve = std::move(*curve);
+      out.curve = std::move(scores->curve);
       out.scores = std::move(*scores);
       out.ok = true;
       finish();

@@ -117,6 +117,7 @@ std::int64_t CellsFor(double coverage, std::int64_t active) {
 Result<Scores> Score(const ScoreInput& in) {
   if (auto ok = Validate(in); !ok) return Unexpected(ok.error());
   if (auto ok = ValidateCoverages(in.coverages); !ok) return Unexpected(ok.error());
+  if (auto ok = ValidateCoverages(in.curve_coverages); !ok) return Unexpected(ok.error());
   const Ranking r = Rank(in);
   Scores s;
   s.active_cells = static_cast<std::int64_t>(in.active.size());
@@ -150,6 +151,9 @@ Result<Scores> Score(const ScoreInput& in) {
     }
     s.coverage.push_back(cs);
   }
+  for (double c : in.curve_coverages) {
+    s.curve.push_back(n_total > 0 ? HitsAt(r, CellsFor(c, s.active_cells)) / n_total : 0.0);
+  }
   // Poisson log-likelihood over every grid cell.
   double ll = 0;
   for (std::size_t i = 0; i < in.predicted.size(); ++i) {
@@ -181,19 +185,13 @@ Result<Scores> Score(const ScoreInput& in) {
   return s;
 }
 
-Result<std::vector<double>> HitRateCurve(const ScoreInput& in, std::span<const double> coverages) {
-  if (auto ok = Validate(in); !ok) return Unexpected(ok.error());
-  if (auto ok = ValidateCoverages(coverages); !ok) return Unexpected(ok.error());
-  const Ranking r = Rank(in);
-  double n_total = 0;
-  for (double y : in.observed) n_total += y;
-  std::vector<double> out;
-  out.reserve(coverages.size());
-  const auto a = static_cast<std::int64_t>(in.active.size());
-  for (double c : coverages) {
-    out.push_back(n_total > 0 ? HitsAt(r, CellsFor(c, a)) / n_total : 0.0);
-  }
-  return out;
+Result<std::vector<double>> HitRateCurve(const ScoreInput& input,
+                                         std::span<const double> coverages) {
+  ScoreInput in = input;
+  in.curve_coverages = coverages;
+  auto s = Score(in);
+  if (!s) return Unexpected(s.error());
+  return std::move(s->curve);
 }
 
 std::vector<std::int64_t> CellsWithPoints(const spatial::Grid& grid, std::span<const double> x,

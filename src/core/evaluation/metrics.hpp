@@ -78,6 +78,7 @@ struct Scores {
   double log_likelihood = 0;            // summed over grid cells
   double log_likelihood_per_event = 0;  // divided by N (NaN when N = 0)
   std::vector<CalibrationBin> calibration;
+  std::vector<double> curve;  // hit rate at ScoreInput::curve_coverages (empty when none)
 };
 
 struct ScoreInput {
@@ -86,13 +87,15 @@ struct ScoreInput {
   std::span<const std::int64_t> active;  // local ids of the active area, any order, unique
   double cell_area_km2 = 0;
   std::span<const double> coverages = kStandardCoverages;
+  std::span<const double> curve_coverages = {};  // extra levels for charts: hit rate only
 };
 
 // Fails (kInvalidArgument) on length mismatches, negative or non-finite values, an empty
 // active area, active ids outside the grid, or coverages outside (0, 1].
 Result<Scores> Score(const ScoreInput& input);
 
-// Hit rate at many coverage levels at once (for charts): same definitions as Score.
+// Hit rate at many coverage levels at once (for charts): same definitions as Score (which
+// also fills Scores::curve from ScoreInput::curve_coverages in the same pass).
 Result<std::vector<double>> HitRateCurve(const ScoreInput& input,
                                          std::span<const double> coverages);
 

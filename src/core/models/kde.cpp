@@ -294,15 +294,24 @@ class KdeModel final : public Model {
     std::string table;
     for (double h : candidates) {
       const Smoother sm = MakeSmoother(kernel_, h, cell);
-      // Dense convolution over the grid, then read the targets: vectorised row passes beat
-      // gathering the stencil cell by cell once targets are more than a few per cent of cells.
-      const std::vector<double> dense =
-          kernel_ == Kernel::kQuartic ? Convolve(train, padded, sm.stencil, grid_window)
-                                      : ConvolveSeparable(train, padded, sm.gauss1d, grid_window);
       double ll = 0;
-      for (const Target& t : targets) {
-        const auto l = static_cast<std::size_t>(grid_window.Local(t.ix, t.iy));
-        ll += t.y * std::log((1.0 - kUniformShare) * dense[l] + uniform);
+      // Few targets (a sparse force-wide grid): gather the stencil at each. Many targets: a
+      // dense convolution's vectorised row passes are cheaper than per-cell gathers.
+      const bool sparse = kernel_ == Kernel::kQuartic &&
+                          targets.size() * 20 < static_cast<std::size_t>(grid_window.size());
+      if (sparse) {
+        for (const Target& t : targets) {
+          const double k = ConvolveAt(train, padded, sm.stencil, t.ix, t.iy);
+          ll += t.y * std::log((1.0 - kUniformShare) * k + uniform);
+        }
+      } else {
+        const std::vector<double> dense =
+            kernel_ == Kernel::kQuartic ? Convolve(train, padded, sm.stencil, grid_window)
+                                        : ConvolveSeparable(train, padded, sm.gauss1d, grid_window);
+        for (const Target& t : targets) {
+          const auto l = static_cast<std::size_t>(grid_window.Local(t.ix, t.iy));
+          ll += t.y * std::log((1.0 - kUniformShare) * dense[l] + uniform);
+        }
       }
       table += fmt::format("{}{:.0f}:{:.1f}", table.empty() ? "" : " ", h, ll);
       if (ll > best_ll) {
