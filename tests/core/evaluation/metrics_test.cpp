@@ -5,12 +5,26 @@
 #include <cmath>
 #include <numeric>
 
-#include "core/models/model_test_util.hpp"
+#include "support/ascii_grid.hpp"
 
 namespace crimecast::evaluation {
 namespace {
 
-using testutil::ParseAscii;
+// A drawing (tests/support/ascii_grid.hpp: north at the top, '.' zero, '#' masked) as values in
+// local cell order; masked cells are listed in *masked.
+std::vector<double> ParseAscii(std::string_view drawing, std::int64_t* nx = nullptr,
+                               std::vector<std::int64_t>* masked = nullptr) {
+  auto g = testing::ParseAsciiGrid(drawing);
+  EXPECT_TRUE(g) << g.error().message;
+  if (!g) return {};
+  if (nx) *nx = g->nx;
+  if (masked) {
+    for (std::size_t i = 0; i < g->masked.size(); ++i) {
+      if (g->masked[i]) masked->push_back(static_cast<std::int64_t>(i));
+    }
+  }
+  return {g->counts.begin(), g->counts.end()};
+}
 
 // The worked example of docs/evaluation.md. A 4 x 3 grid, every cell active (A = 12), N = 8.
 //

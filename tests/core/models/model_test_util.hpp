@@ -1,12 +1,11 @@
-// Helpers for model and evaluation tests: point columns built by hand, ASCII grids, simple
-// random event fields.
+// Helpers for model and evaluation tests: point columns built by hand and simple random event
+// fields. (ASCII grids: tests/support/ascii_grid.hpp.)
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -40,42 +39,6 @@ inline void AddMonth(storage::PointColumns& p, double x, double y, const char* y
                      Category c = Category::kBurglary) {
   const TimeInterval m = *ParseMonth(ym);
   Add(p, x, y, Secs(m.start), Secs(m.end), c);
-}
-
-// Parses an ASCII grid: rows listed NORTH first (as drawn), tokens separated by blanks; '.' is
-// 0, '#' is a masked cell (value 0, reported in *masked), anything else a number. Returns values
-// in local order (row 0 = south). All rows must have the same length.
-inline std::vector<double> ParseAscii(const std::string& text, std::int64_t* nx_out = nullptr,
-                                      std::vector<std::int64_t>* masked = nullptr) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream ls(line);
-    std::vector<std::string> toks;
-    std::string t;
-    while (ls >> t) toks.push_back(t);
-    if (!toks.empty()) rows.push_back(toks);
-  }
-  EXPECT_FALSE(rows.empty());
-  const std::size_t nx = rows.empty() ? 0 : rows[0].size();
-  std::vector<double> out(nx * rows.size(), 0.0);
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    EXPECT_EQ(rows[r].size(), nx) << "ragged ASCII grid";
-    const std::size_t row = rows.size() - 1 - r;  // drawn north first
-    for (std::size_t c = 0; c < nx && c < rows[r].size(); ++c) {
-      const std::string& t = rows[r][c];
-      const std::size_t local = row * nx + c;
-      if (t == ".") continue;
-      if (t == "#") {
-        if (masked) masked->push_back(static_cast<std::int64_t>(local));
-        continue;
-      }
-      out[local] = std::stod(t);
-    }
-  }
-  if (nx_out) *nx_out = static_cast<std::int64_t>(nx);
-  return out;
 }
 
 // A homogeneous-in-time Poisson field: cell c of `grid` gets events at rate[c] per day, uniform

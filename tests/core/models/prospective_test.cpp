@@ -6,6 +6,7 @@
 #include "core/models/history.hpp"
 #include "core/models/model.hpp"
 #include "core/models/model_test_util.hpp"
+#include "support/ascii_grid.hpp"
 
 namespace crimecast::models {
 namespace {
@@ -62,6 +63,21 @@ TEST(Prospective, MatchesTheHandComputedGrid) {
   EXPECT_NEAR(at(0, 0), 0.0, 1e-15);
   EXPECT_NEAR(at(4, 4), 0.5 / (1 + std::sqrt(5.0)) * scale, 1e-12);
   EXPECT_NEAR(at(1, 1), (1 / (1 + std::sqrt(2.0)) + 0.5 / (1 + std::sqrt(5.0))) * scale, 1e-12);
+  // The whole grid, hand-computed in thousandths of the raw risk (north at the top):
+  //   (1,2): A at d=1 -> 0.5, B at d=2 -> 0.5/3 = 0.1667: 667;  (4,3): A at d=sqrt5 -> 0.3090,
+  //   B at d=sqrt2 -> 0.5 x 0.4142 = 0.2071: 516;  (1,4): A at d=sqrt5 -> 309, B out of reach.
+  const auto want = testing::ParseAsciiGrid(R"(
+      .  309  488  476  155
+    309  569  707  664  516
+    333  667 1250 1000  583
+    309  569  707  664  516
+      .  309  488  476  155
+  )");
+  ASSERT_TRUE(want);
+  ASSERT_EQ(want->nx, 5);
+  for (std::size_t l = 0; l < 25; ++l) {
+    EXPECT_EQ(std::lround(f->expected[l] / scale * 1000), want->counts[l]) << "cell " << l;
+  }
   EXPECT_NEAR(f->parameters.at("expected_total_all_space"), 0.25, 1e-12);
   EXPECT_EQ(f->recent, f->expected);
 }
