@@ -71,7 +71,8 @@ std::vector<double> Bin(const CellWindow& window, double cell_size, std::span<co
   auto cell_of = [&](std::size_t i) -> std::int64_t {
     const double fx = std::floor(x[i] / cell_size);
     const double fy = std::floor(y[i] / cell_size);
-    if (!(std::isfinite(fx) && std::isfinite(fy))) return -1;
+    // Also refuses values beyond the int64 range, whose conversion would be undefined.
+    if (!(std::abs(fx) < 4e18 && std::abs(fy) < 4e18)) return -1;
     return window.Local(static_cast<std::int64_t>(fx), static_cast<std::int64_t>(fy));
   };
   std::vector<double> out(n_cells, 0.0);
