@@ -41,8 +41,8 @@ struct History {
   std::vector<double> x, y;                  // metres (grid CRS)
   std::vector<std::int64_t> t_start, t_end;  // UTC seconds; [start, end)
   std::vector<Category> category;
-  std::vector<double> weight;                // 1, or the category's harm weight
-  std::vector<std::int64_t> id;              // store ids (for explanations)
+  std::vector<double> weight;    // 1, or the category's harm weight
+  std::vector<std::int64_t> id;  // store ids (for explanations)
   std::size_t size() const { return x.size(); }
   // True when every event's interval is at least 28 days long (data.police.uk style).
   bool MonthOnly() const;
@@ -57,8 +57,8 @@ struct ForecastRequest {
 };
 
 struct Forecast {
-  std::string model;       // the model asked for
-  std::string model_used;  // the model that produced the numbers (differs after a fallback)
+  std::string model;               // the model asked for
+  std::string model_used;          // the model that produced the numbers (differs after a fallback)
   std::vector<double> expected;    // per local cell of the request grid, >= 0
   std::vector<double> background;  // per cell or empty
   std::vector<double> recent;      // per cell or empty
