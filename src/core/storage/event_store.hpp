@@ -19,6 +19,7 @@
 // embedded default is SqliteEventStore (storage/sqlite_event_store.hpp).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>

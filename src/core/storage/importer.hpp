@@ -1,0 +1,47 @@
+// core/storage/importer.hpp
+//
+// The import pipeline: file -> reader (ingest) -> out-of-area check -> one atomic store batch.
+//
+// Guarantees:
+// * One file is one batch, written in one transaction: killed mid-import, the file is either
+//   wholly present or absent, and running the import again completes it.
+// * Re-importing a file whose bytes (sha256) were already imported changes nothing and is
+//   reported as skipped; with `force` the rows are read again and de-duplicated row by row
+//   (still changing nothing for an identical file).
+// * Bad rows are reported through on_error (file, line, field, reason) and counted as rejected;
+//   good rows are imported. A fatal problem (not CSV, missing columns, I/O error) imports nothing
+//   from that file and returns an error.
+// Memory is bounded by chunk_rows (the file is streamed).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "core/common/error.hpp"
+#include "core/ingest/reader.hpp"
+#include "core/storage/event_store.hpp"
+
+namespace crimecast::storage {
+
+struct ImportOptions {
+  ingest::ReaderOptions reader;
+  bool force = false;                // re-read a file already imported byte-for-byte
+  bool flag_out_of_area = true;      // run the per-batch out-of-area check
+  std::size_t chunk_rows = 1 << 17;  // rows per read/write step
+  std::function<void(const ingest::RowError&)> on_error;
+  std::function<void(double fraction_done, std::int64_t rows_read)> on_progress;
+};
+
+struct ImportReport {
+  BatchInfo batch;                // counts (batch.id == 0 when skipped)
+  bool skipped = false;           // identical file already imported
+  std::int64_t previous_batch = 0;  // the batch that imported it, when skipped
+};
+
+// sha256 of a file's bytes as lowercase hex (libsodium).
+Result<std::string> Sha256File(const std::string& path);
+
+Result<ImportReport> ImportFile(EventStore& store, const std::string& path,
+                                const ImportOptions& options);
+
+}  // namespace crimecast::storage

@@ -1,0 +1,83 @@
+#include "core/storage/migrations.hpp"
+
+namespace crimecast::storage {
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "events, import batches, publications, spatial and time indexes", R"sql(
+CREATE TABLE import_batches (
+  id           INTEGER PRIMARY KEY,
+  source       TEXT NOT NULL,
+  format       TEXT NOT NULL,
+  file_name    TEXT NOT NULL,
+  sha256       TEXT NOT NULL,
+  started_at   INTEGER NOT NULL,   -- UTC seconds
+  finished_at  INTEGER NOT NULL,
+  rows_read    INTEGER NOT NULL,
+  accepted     INTEGER NOT NULL,
+  inserted     INTEGER NOT NULL,
+  rejected     INTEGER NOT NULL,
+  duplicate    INTEGER NOT NULL,
+  merged       INTEGER NOT NULL,
+  unlocated    INTEGER NOT NULL,
+  out_of_area  INTEGER NOT NULL
+);
+CREATE INDEX import_batches_sha256 ON import_batches(sha256);
+
+-- Accepted rows per batch and category (rows as read, before de-duplication).
+CREATE TABLE batch_category_rows (
+  batch_id  INTEGER NOT NULL REFERENCES import_batches(id),
+  category  INTEGER NOT NULL,
+  rows      INTEGER NOT NULL,
+  PRIMARY KEY (batch_id, category)
+) WITHOUT ROWID;
+
+CREATE TABLE events (
+  id             INTEGER PRIMARY KEY,
+  source         TEXT NOT NULL,
+  source_id      TEXT NOT NULL,
+  category       INTEGER NOT NULL,       -- crimecast::Category
+  source_type    TEXT NOT NULL,
+  t_start        INTEGER NOT NULL,       -- UTC seconds, occurrence interval [t_start, t_end)
+  t_end          INTEGER NOT NULL,
+  lon            REAL,                   -- WGS84 degrees; NULL when unlocated
+  lat            REAL,
+  x              REAL,                   -- metres in epsg
+  y              REAL,
+  epsg           INTEGER NOT NULL,       -- 0 when unlocated
+  quality        INTEGER NOT NULL,       -- crimecast::LocationQuality
+  location_text  TEXT NOT NULL,
+  area_code      TEXT NOT NULL,
+  force          TEXT NOT NULL,
+  outcome        TEXT NOT NULL,
+  outcome_as_of  INTEGER NOT NULL,       -- publication period start of `outcome`
+  origin         INTEGER NOT NULL,       -- crimecast::Origin
+  out_of_area    INTEGER NOT NULL,
+  batch_id       INTEGER NOT NULL,
+  merged_count   INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (source, source_id)
+);
+CREATE INDEX events_time ON events(t_start);
+CREATE INDEX events_category_time ON events(category, t_start);
+
+-- Periods in which a merged event was published (only for events seen more than once), so a
+-- re-import recognises a publication it has already merged.
+CREATE TABLE event_publications (
+  event_id  INTEGER NOT NULL,
+  t_start   INTEGER NOT NULL,
+  PRIMARY KEY (event_id, t_start)
+) WITHOUT ROWID;
+
+-- Spatial index over WGS84 positions of located events (R*Tree, 32-bit float boxes).
+CREATE VIRTUAL TABLE events_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat);
+
+CREATE TABLE settings (
+  key    TEXT PRIMARY KEY,
+  value  TEXT NOT NULL
+);
+)sql"},
+  };
+  return kMigrations;
+}
+
+}  // namespace crimecast::storage

@@ -1,0 +1,631 @@
+#include "core/storage/sqlite_event_store.hpp"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "core/spatial/projection.hpp"
+#include "core/storage/migrations.hpp"
+
+namespace crimecast::storage {
+namespace {
+
+Unexpected SqlError(sqlite3* db, std::string_view what) {
+  return Fail(ErrorCode::kStorage, fmt::format("{}: {}", what, sqlite3_errmsg(db)));
+}
+
+Result<void> Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Fail(ErrorCode::kStorage, fmt::format("SQL failed ({}): {}", msg, sql));
+  }
+  return {};
+}
+
+// RAII prepared statement.
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  Stmt(Stmt&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+  Stmt& operator=(Stmt&& o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  static Result<Stmt> Prepare(sqlite3* db, std::string_view sql) {
+    Stmt st;
+    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                           &st.s_, nullptr) != SQLITE_OK) {
+      return SqlError(db, fmt::format("prepare '{}'", sql.substr(0, 80)));
+    }
+    return st;
+  }
+  sqlite3_stmt* get() const { return s_; }
+  void Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  void Bind(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); }
+  void Bind(int i, int v) { sqlite3_bind_int(s_, i, v); }
+  void Bind(int i, double v) {
+    if (std::isfinite(v)) {
+      sqlite3_bind_double(s_, i, v);
+    } else {
+      sqlite3_bind_null(s_, i);
+    }
+  }
+  void Bind(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  std::int64_t Int(int c) const { return sqlite3_column_int64(s_, c); }
+  double Real(int c) const {
+    return sqlite3_column_type(s_, c) == SQLITE_NULL ? std::nan("") : sqlite3_column_double(s_, c);
+  }
+  std::string Text(int c) const {
+    const auto* p = sqlite3_column_text(s_, c);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(s_, c)))
+             : std::string();
+  }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
+std::int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+BatchInfo ReadBatch(const Stmt& st) {
+  BatchInfo b;
+  b.id = st.Int(0);
+  b.source = st.Text(1);
+  b.format = st.Text(2);
+  b.file_name = st.Text(3);
+  b.sha256 = st.Text(4);
+  b.started_at = TimePoint{Seconds{st.Int(5)}};
+  b.finished_at = TimePoint{Seconds{st.Int(6)}};
+  b.rows_read = st.Int(7);
+  b.accepted = st.Int(8);
+  b.inserted = st.Int(9);
+  b.rejected = st.Int(10);
+  b.duplicate = st.Int(11);
+  b.merged = st.Int(12);
+  b.unlocated = st.Int(13);
+  b.out_of_area = st.Int(14);
+  return b;
+}
+constexpr std::string_view kBatchColumns =
+    "id, source, format, file_name, sha256, started_at, finished_at, rows_read, accepted, "
+    "inserted, rejected, duplicate, merged, unlocated, out_of_area";
+
+// Builds the WHERE clause for a filter; parameters are bound in order by BindFilter.
+struct FilterSql {
+  std::string where;
+  std::vector<std::variant<std::int64_t, double, std::string>> params;
+};
+FilterSql BuildFilter(const EventFilter& f, bool force_located) {
+  FilterSql out;
+  std::vector<std::string> c;
+  if (f.from) {
+    c.push_back("e.t_start >= ?");
+    out.params.emplace_back(f.from->time_since_epoch().count());
+  }
+  if (f.to) {
+    c.push_back("e.t_start < ?");
+    out.params.emplace_back(f.to->time_since_epoch().count());
+  }
+  if (!f.categories.empty()) {
+    std::string in = "e.category IN (";
+    for (std::size_t i = 0; i < f.categories.size(); ++i) {
+      in += i ? ",?" : "?";
+      out.params.emplace_back(static_cast<std::int64_t>(f.categories[i]));
+    }
+    c.push_back(in + ")");
+  }
+  if (f.source) {
+    c.push_back("e.source = ?");
+    out.params.emplace_back(*f.source);
+  }
+  if (f.bbox) {
+    c.push_back(
+        "e.id IN (SELECT id FROM events_rtree WHERE max_lon >= ? AND min_lon <= ? AND "
+        "max_lat >= ? AND min_lat <= ?) AND e.lon BETWEEN ? AND ? AND e.lat BETWEEN ? AND ?");
+    const auto& b = *f.bbox;
+    for (double v : {b[0], b[2], b[1], b[3], b[0], b[2], b[1], b[3]}) out.params.emplace_back(v);
+  }
+  if (f.located_only || force_located) c.push_back("e.quality != 2");
+  if (!f.include_out_of_area) c.push_back("e.out_of_area = 0");
+  for (std::size_t i = 0; i < c.size(); ++i) out.where += (i ? " AND " : " WHERE ") + c[i];
+  return out;
+}
+void BindFilter(Stmt& st, const FilterSql& f, int first = 1) {
+  int i = first;
+  for (const auto& p : f.params) {
+    if (const auto* v = std::get_if<std::int64_t>(&p)) st.Bind(i, *v);
+    if (const auto* d = std::get_if<double>(&p)) st.Bind(i, *d);
+    if (const auto* s = std::get_if<std::string>(&p)) st.Bind(i, std::string_view(*s));
+    ++i;
+  }
+}
+std::string LimitSql(const EventFilter& f) {
+  if (f.limit < 0 && f.offset == 0) return {};
+  return fmt::format(" LIMIT {} OFFSET {}", f.limit < 0 ? -1 : f.limit, f.offset);
+}
+
+// ----------------------------------------------------------------------------------------------
+class SqliteBatchWriter final : public BatchWriter {
+ public:
+  SqliteBatchWriter(sqlite3* db, std::int64_t batch_id) : db_(db), batch_id_(batch_id) {}
+  ~SqliteBatchWriter() override {
+    // Not committed: roll back, so a failed or abandoned batch leaves nothing behind.
+    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+
+  Result<void> Prepare() {
+    auto ins = Stmt::Prepare(db_,
+                             "INSERT INTO events (source, source_id, category, source_type, "
+                             "t_start, t_end, lon, lat, x, y, epsg, quality, location_text, "
+                             "area_code, force, outcome, outcome_as_of, origin, out_of_area, "
+                             "batch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                             "ON CONFLICT(source, source_id) DO NOTHING");
+    if (!ins) return Unexpected(ins.error());
+    insert_ = std::move(*ins);
+    auto rt = Stmt::Prepare(db_, "INSERT INTO events_rtree VALUES (?,?,?,?,?)");
+    if (!rt) return Unexpected(rt.error());
+    rtree_ = std::move(*rt);
+    auto find = Stmt::Prepare(db_,
+                              "SELECT id, t_start, t_end, outcome, outcome_as_of FROM events "
+                              "WHERE source = ? AND source_id = ?");
+    if (!find) return Unexpected(find.error());
+    find_ = std::move(*find);
+    auto pub_has = Stmt::Prepare(
+        db_, "SELECT 1 FROM event_publications WHERE event_id = ? AND t_start = ?");
+    if (!pub_has) return Unexpected(pub_has.error());
+    pub_has_ = std::move(*pub_has);
+    auto pub_add =
+        Stmt::Prepare(db_, "INSERT OR IGNORE INTO event_publications VALUES (?, ?)");
+    if (!pub_add) return Unexpected(pub_add.error());
+    pub_add_ = std::move(*pub_add);
+    auto upd = Stmt::Prepare(db_,
+                             "UPDATE events SET t_start = ?, t_end = ?, outcome = ?, "
+                             "outcome_as_of = ?, batch_id = ?, merged_count = merged_count + ? "
+                             "WHERE id = ?");
+    if (!upd) return Unexpected(upd.error());
+    update_ = std::move(*upd);
+    return {};
+  }
+
+  Result<WriteOutcome> Write(const Event& e) override {
+    const std::int64_t ts = e.when.start.time_since_epoch().count();
+    const std::int64_t te = e.when.end.time_since_epoch().count();
+    insert_.Reset();
+    insert_.Bind(1, std::string_view(e.source));
+    insert_.Bind(2, std::string_view(e.source_id));
+    insert_.Bind(3, static_cast<int>(e.category));
+    insert_.Bind(4, std::string_view(e.source_type));
+    insert_.Bind(5, ts);
+    insert_.Bind(6, te);
+    const bool located = e.Located();
+    insert_.Bind(7, located ? e.lon : std::nan(""));
+    insert_.Bind(8, located ? e.lat : std::nan(""));
+    insert_.Bind(9, located ? e.x : std::nan(""));
+    insert_.Bind(10, located ? e.y : std::nan(""));
+    insert_.Bind(11, located ? e.epsg : 0);
+    insert_.Bind(12, static_cast<int>(e.quality));
+    insert_.Bind(13, std::string_view(e.location_text));
+    insert_.Bind(14, std::string_view(e.area_code));
+    insert_.Bind(15, std::string_view(e.force));
+    insert_.Bind(16, std::string_view(e.outcome));
+    insert_.Bind(17, ts);
+    insert_.Bind(18, static_cast<int>(e.origin));
+    insert_.Bind(19, e.out_of_area ? 1 : 0);
+    insert_.Bind(20, batch_id_);
+    if (sqlite3_step(insert_.get()) != SQLITE_DONE) return SqlError(db_, "insert event");
+    if (sqlite3_changes(db_) == 1) {
+      if (located) {
+        const std::int64_t id = sqlite3_last_insert_rowid(db_);
+        rtree_.Reset();
+        rtree_.Bind(1, id);
+        rtree_.Bind(2, e.lon);
+        rtree_.Bind(3, e.lon);
+        rtree_.Bind(4, e.lat);
+        rtree_.Bind(5, e.lat);
+        if (sqlite3_step(rtree_.get()) != SQLITE_DONE) return SqlError(db_, "insert rtree");
+      }
+      return WriteOutcome::kInserted;
+    }
+    return Upsert(e, ts, te);
+  }
+
+  Result<BatchInfo> Commit(BatchInfo b) override {
+    b.id = batch_id_;
+    b.finished_at = TimePoint{Seconds{NowSeconds()}};
+    auto st = Stmt::Prepare(db_,
+                            "UPDATE import_batches SET source=?, format=?, file_name=?, sha256=?, "
+                            "started_at=?, finished_at=?, rows_read=?, accepted=?, inserted=?, "
+                            "rejected=?, duplicate=?, merged=?, unlocated=?, out_of_area=? "
+                            "WHERE id=?");
+    if (!st) return Unexpected(st.error());
+    st->Bind(1, std::string_view(b.source));
+    st->Bind(2, std::string_view(b.format));
+    st->Bind(3, std::string_view(b.file_name));
+    st->Bind(4, std::string_view(b.sha256));
+    st->Bind(5, static_cast<std::int64_t>(b.started_at.time_since_epoch().count()));
+    st->Bind(6, static_cast<std::int64_t>(b.finished_at.time_since_epoch().count()));
+    st->Bind(7, b.rows_read);
+    st->Bind(8, b.accepted);
+    st->Bind(9, b.inserted);
+    st->Bind(10, b.rejected);
+    st->Bind(11, b.duplicate);
+    st->Bind(12, b.merged);
+    st->Bind(13, b.unlocated);
+    st->Bind(14, b.out_of_area);
+    st->Bind(15, batch_id_);
+    if (sqlite3_step(st->get()) != SQLITE_DONE) return SqlError(db_, "update batch");
+    auto cat = Stmt::Prepare(db_, "INSERT INTO batch_category_rows VALUES (?, ?, ?)");
+    if (!cat) return Unexpected(cat.error());
+    for (int c = 0; c < kCategoryCount; ++c) {
+      if (b.rows_by_category[c] == 0) continue;
+      cat->Reset();
+      cat->Bind(1, batch_id_);
+      cat->Bind(2, c);
+      cat->Bind(3, b.rows_by_category[c]);
+      if (sqlite3_step(cat->get()) != SQLITE_DONE) return SqlError(db_, "insert category rows");
+    }
+    // Finalise statements before COMMIT so no reader cursor holds the transaction open.
+    insert_ = Stmt();
+    rtree_ = Stmt();
+    find_ = Stmt();
+    pub_has_ = Stmt();
+    pub_add_ = Stmt();
+    update_ = Stmt();
+    if (auto r = Exec(db_, "COMMIT"); !r) return Unexpected(r.error());
+    done_ = true;
+    return b;
+  }
+
+  std::int64_t batch_id() const override { return batch_id_; }
+
+ private:
+  // The key exists: decide between duplicate (this publication was already stored) and merge
+  // (the same crime published for another period: data.police.uk repeats Crime IDs).
+  Result<WriteOutcome> Upsert(const Event& e, std::int64_t ts, std::int64_t te) {
+    find_.Reset();
+    find_.Bind(1, std::string_view(e.source));
+    find_.Bind(2, std::string_view(e.source_id));
+    if (sqlite3_step(find_.get()) != SQLITE_ROW) return SqlError(db_, "find existing event");
+    const std::int64_t id = find_.Int(0);
+    const std::int64_t old_start = find_.Int(1);
+    const std::int64_t old_end = find_.Int(2);
+    std::string outcome = find_.Text(3);
+    const std::int64_t as_of = find_.Int(4);
+    sqlite3_reset(find_.get());
+
+    bool seen = (old_start == ts && old_end == te);
+    if (!seen) {
+      pub_has_.Reset();
+      pub_has_.Bind(1, id);
+      pub_has_.Bind(2, ts);
+      seen = sqlite3_step(pub_has_.get()) == SQLITE_ROW;
+      sqlite3_reset(pub_has_.get());
+    }
+    std::int64_t new_start = old_start;
+    std::int64_t new_end = old_end;
+    std::int64_t new_as_of = as_of;
+    bool outcome_changed = false;
+    if (ts >= as_of) {
+      // The latest publication's outcome wins (outcomes of recent months change over time).
+      outcome_changed = e.outcome != outcome;
+      if (outcome_changed) outcome = e.outcome;
+      new_as_of = ts;
+    }
+    if (!seen) {
+      // Remember both publication periods, then keep the earliest occurrence.
+      for (std::int64_t p : {old_start, ts}) {
+        pub_add_.Reset();
+        pub_add_.Bind(1, id);
+        pub_add_.Bind(2, p);
+        if (sqlite3_step(pub_add_.get()) != SQLITE_DONE) return SqlError(db_, "add publication");
+      }
+      if (ts < old_start) {
+        new_start = ts;
+        new_end = te;
+      }
+    }
+    update_.Reset();
+    update_.Bind(1, new_start);
+    update_.Bind(2, new_end);
+    update_.Bind(3, std::string_view(outcome));
+    update_.Bind(4, new_as_of);
+    update_.Bind(5, batch_id_);
+    update_.Bind(6, static_cast<std::int64_t>(seen ? 0 : 1));
+    update_.Bind(7, id);
+    if (!seen || new_as_of != as_of || outcome_changed) {
+      if (sqlite3_step(update_.get()) != SQLITE_DONE) return SqlError(db_, "merge event");
+    }
+    return seen ? WriteOutcome::kDuplicate : WriteOutcome::kMerged;
+  }
+
+  sqlite3* db_;
+  std::int64_t batch_id_;
+  bool done_ = false;
+  Stmt insert_, rtree_, find_, pub_has_, pub_add_, update_;
+};
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                                 nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Fail(ErrorCode::kStorage, fmt::format("cannot open database '{}': {}", path, msg));
+  }
+  std::unique_ptr<SqliteEventStore> store(new SqliteEventStore(db));
+  sqlite3_busy_timeout(db, 30000);
+  // WAL + synchronous=FULL: a committed batch survives kill -9 and power loss; readers never
+  // block the writer.
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+        "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-65536"}) {
+    if (auto r = Exec(db, pragma); !r) return Unexpected(r.error());
+  }
+  if (auto r = Exec(db,
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                    "applied_at INTEGER NOT NULL, description TEXT NOT NULL)");
+      !r) {
+    return Unexpected(r.error());
+  }
+  const int current = store->SchemaVersion();
+  if (current > LatestSchemaVersion()) {
+    return Fail(ErrorCode::kSchemaVersion,
+                fmt::format("database '{}' has schema version {}, newer than this crimecast ({}); "
+                            "upgrade crimecast",
+                            path, current, LatestSchemaVersion()));
+  }
+  for (const Migration& m : Migrations()) {
+    if (m.version <= current) continue;
+    if (auto r = Exec(db, "BEGIN IMMEDIATE"); !r) return Unexpected(r.error());
+    const std::string sql(m.sql);
+    if (auto r = Exec(db, sql.c_str()); !r) {
+      Exec(db, "ROLLBACK");
+      return Unexpected(r.error());
+    }
+    auto st = Stmt::Prepare(db, "INSERT INTO schema_migrations VALUES (?, ?, ?)");
+    if (!st) return Unexpected(st.error());
+    st->Bind(1, m.version);
+    st->Bind(2, NowSeconds());
+    st->Bind(3, m.description);
+    if (sqlite3_step(st->get()) != SQLITE_DONE) {
+      Exec(db, "ROLLBACK");
+      return SqlError(db, "record migration");
+    }
+    if (auto r = Exec(db, "COMMIT"); !r) return Unexpected(r.error());
+  }
+  return store;
+}
+
+SqliteEventStore::~SqliteEventStore() { sqlite3_close_v2(db_); }
+
+int SqliteEventStore::SchemaVersion() const {
+  auto st = Stmt::Prepare(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!st || sqlite3_step(st->get()) != SQLITE_ROW) return 0;
+  return static_cast<int>(st->Int(0));
+}
+
+Result<std::string> SqliteEventStore::IntegrityCheck() {
+  auto st = Stmt::Prepare(db_, "PRAGMA integrity_check");
+  if (!st) return Unexpected(st.error());
+  std::string out;
+  while (sqlite3_step(st->get()) == SQLITE_ROW) {
+    if (!out.empty()) out += "\n";
+    out += st->Text(0);
+  }
+  return out;
+}
+
+Result<std::unique_ptr<BatchWriter>> SqliteEventStore::BeginBatch(const BatchInfo& info) {
+  if (auto r = Exec(db_, "BEGIN IMMEDIATE"); !r) return Unexpected(r.error());
+  auto st = Stmt::Prepare(db_,
+                          "INSERT INTO import_batches (source, format, file_name, sha256, "
+                          "started_at, finished_at, rows_read, accepted, inserted, rejected, "
+                          "duplicate, merged, unlocated, out_of_area) "
+                          "VALUES (?,?,?,?,?,0,0,0,0,0,0,0,0,0)");
+  if (!st) {
+    Exec(db_, "ROLLBACK");
+    return Unexpected(st.error());
+  }
+  st->Bind(1, std::string_view(info.source));
+  st->Bind(2, std::string_view(info.format));
+  st->Bind(3, std::string_view(info.file_name));
+  st->Bind(4, std::string_view(info.sha256));
+  st->Bind(5, static_cast<std::int64_t>(info.started_at.time_since_epoch().count()));
+  if (sqlite3_step(st->get()) != SQLITE_DONE) {
+    auto err = SqlError(db_, "create batch");
+    Exec(db_, "ROLLBACK");
+    return err;
+  }
+  auto writer = std::make_unique<SqliteBatchWriter>(db_, sqlite3_last_insert_rowid(db_));
+  if (auto r = writer->Prepare(); !r) return Unexpected(r.error());  // destructor rolls back
+  return std::unique_ptr<BatchWriter>(std::move(writer));
+}
+
+Result<std::optional<BatchInfo>> SqliteEventStore::FindBatchBySha256(const std::string& sha256) {
+  auto st = Stmt::Prepare(
+      db_, fmt::format("SELECT {} FROM import_batches WHERE sha256 = ? ORDER BY id LIMIT 1",
+                       kBatchColumns));
+  if (!st) return Unexpected(st.error());
+  st->Bind(1, std::string_view(sha256));
+  if (sqlite3_step(st->get()) == SQLITE_ROW) return std::optional<BatchInfo>(ReadBatch(*st));
+  return std::optional<BatchInfo>();
+}
+
+Result<std::vector<BatchInfo>> SqliteEventStore::ListBatches() {
+  auto st =
+      Stmt::Prepare(db_, fmt::format("SELECT {} FROM import_batches ORDER BY id", kBatchColumns));
+  if (!st) return Unexpected(st.error());
+  std::vector<BatchInfo> out;
+  std::map<std::int64_t, std::size_t> index;
+  while (sqlite3_step(st->get()) == SQLITE_ROW) {
+    index[st->Int(0)] = out.size();
+    out.push_back(ReadBatch(*st));
+  }
+  auto cats = Stmt::Prepare(db_, "SELECT batch_id, category, rows FROM batch_category_rows");
+  if (!cats) return Unexpected(cats.error());
+  while (sqlite3_step(cats->get()) == SQLITE_ROW) {
+    auto it = index.find(cats->Int(0));
+    const auto c = cats->Int(1);
+    if (it != index.end() && c >= 0 && c < kCategoryCount) {
+      out[it->second].rows_by_category[c] = cats->Int(2);
+    }
+  }
+  return out;
+}
+
+Result<std::int64_t> SqliteEventStore::Scan(const EventFilter& filter,
+                                            const std::function<bool(const Event&)>& visit) {
+  const FilterSql f = BuildFilter(filter, false);
+  auto st = Stmt::Prepare(
+      db_, fmt::format("SELECT e.source, e.source_id, e.category, e.source_type, e.t_start, "
+                       "e.t_end, e.lon, e.lat, e.x, e.y, e.epsg, e.quality, e.location_text, "
+                       "e.area_code, e.force, e.outcome, e.origin, e.out_of_area, e.batch_id "
+                       "FROM events e{} ORDER BY e.t_start, e.id{}",
+                       f.where, LimitSql(filter)));
+  if (!st) return Unexpected(st.error());
+  BindFilter(*st, f);
+  std::int64_t n = 0;
+  Event e;
+  int rc = 0;
+  while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
+    e.source = st->Text(0);
+    e.source_id = st->Text(1);
+    e.category = static_cast<Category>(st->Int(2));
+    e.source_type = st->Text(3);
+    e.when = {TimePoint{Seconds{st->Int(4)}}, TimePoint{Seconds{st->Int(5)}}};
+    e.lon = st->Real(6);
+    e.lat = st->Real(7);
+    e.x = st->Real(8);
+    e.y = st->Real(9);
+    e.epsg = static_cast<int>(st->Int(10));
+    e.quality = static_cast<LocationQuality>(st->Int(11));
+    e.location_text = st->Text(12);
+    e.area_code = st->Text(13);
+    e.force = st->Text(14);
+    e.outcome = st->Text(15);
+    e.origin = static_cast<Origin>(st->Int(16));
+    e.out_of_area = st->Int(17) != 0;
+    e.batch_id = st->Int(18);
+    ++n;
+    if (!visit(e)) break;
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqlError(db_, "scan events");
+  return n;
+}
+
+Result<std::int64_t> SqliteEventStore::Count(const EventFilter& filter) {
+  const FilterSql f = BuildFilter(filter, false);
+  auto st = Stmt::Prepare(db_, fmt::format("SELECT COUNT(*) FROM events e{}", f.where));
+  if (!st) return Unexpected(st.error());
+  BindFilter(*st, f);
+  if (sqlite3_step(st->get()) != SQLITE_ROW) return SqlError(db_, "count events");
+  return st->Int(0);
+}
+
+Result<PointColumns> SqliteEventStore::LoadPoints(const EventFilter& filter, int epsg) {
+  EventFilter f2 = filter;
+  f2.include_out_of_area = false;
+  const FilterSql f = BuildFilter(f2, true);
+  auto st = Stmt::Prepare(db_, fmt::format("SELECT e.x, e.y, e.epsg, e.lon, e.lat, e.t_start, "
+                                           "e.t_end, e.category, e.id, e.quality FROM events e{} "
+                                           "ORDER BY e.t_start, e.id{}",
+                                           f.where, LimitSql(filter)));
+  if (!st) return Unexpected(st.error());
+  BindFilter(*st, f);
+  PointColumns p;
+  std::vector<std::size_t> reproject;
+  int rc = 0;
+  while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
+    const int e_epsg = static_cast<int>(st->Int(2));
+    if (e_epsg != epsg) reproject.push_back(p.size());
+    p.x.push_back(st->Real(0));
+    p.y.push_back(st->Real(1));
+    p.lon.push_back(st->Real(3));
+    p.lat.push_back(st->Real(4));
+    p.t_start.push_back(st->Int(5));
+    p.t_end.push_back(st->Int(6));
+    p.category.push_back(static_cast<Category>(st->Int(7)));
+    p.id.push_back(st->Int(8));
+    p.quality.push_back(static_cast<std::uint8_t>(st->Int(9)));
+  }
+  if (rc != SQLITE_DONE) return SqlError(db_, "load points");
+  if (!reproject.empty()) {
+    auto proj = spatial::Projection::Create(spatial::kWgs84, epsg);
+    if (!proj) return Unexpected(proj.error());
+    std::vector<double> xs(reproject.size());
+    std::vector<double> ys(reproject.size());
+    for (std::size_t i = 0; i < reproject.size(); ++i) {
+      xs[i] = p.lon[reproject[i]];
+      ys[i] = p.lat[reproject[i]];
+    }
+    proj->Forward(xs, ys);
+    for (std::size_t i = 0; i < reproject.size(); ++i) {
+      p.x[reproject[i]] = xs[i];
+      p.y[reproject[i]] = ys[i];
+    }
+  }
+  return p;
+}
+
+Result<std::vector<MonthCategoryCount>> SqliteEventStore::CountByMonthCategory(
+    const EventFilter& filter) {
+  const FilterSql f = BuildFilter(filter, false);
+  // Month of the occurrence start, in UTC (month-only data starts on the 1st 00:00 UTC).
+  auto st = Stmt::Prepare(
+      db_, fmt::format("SELECT strftime('%Y-%m', e.t_start, 'unixepoch') AS m, e.category, "
+                       "COUNT(*), SUM(e.quality = 2), SUM(e.out_of_area) FROM events e{} "
+                       "GROUP BY m, e.category ORDER BY m, e.category",
+                       f.where));
+  if (!st) return Unexpected(st.error());
+  BindFilter(*st, f);
+  std::vector<MonthCategoryCount> out;
+  while (sqlite3_step(st->get()) == SQLITE_ROW) {
+    out.push_back({st->Text(0), static_cast<Category>(st->Int(1)), st->Int(2), st->Int(3),
+                   st->Int(4)});
+  }
+  return out;
+}
+
+Result<TimeInterval> SqliteEventStore::Extent() {
+  auto st = Stmt::Prepare(db_, "SELECT MIN(t_start), MAX(t_end), COUNT(*) FROM events");
+  if (!st) return Unexpected(st.error());
+  if (sqlite3_step(st->get()) != SQLITE_ROW) return SqlError(db_, "extent");
+  if (st->Int(2) == 0) return Fail(ErrorCode::kNoData, "the database holds no events");
+  return TimeInterval{TimePoint{Seconds{st->Int(0)}}, TimePoint{Seconds{st->Int(1)}}};
+}
+
+Result<int> SqliteEventStore::DominantEpsg() {
+  auto st = Stmt::Prepare(db_,
+                          "SELECT epsg, COUNT(*) AS n FROM events WHERE epsg != 0 GROUP BY epsg "
+                          "ORDER BY n DESC LIMIT 1");
+  if (!st) return Unexpected(st.error());
+  if (sqlite3_step(st->get()) == SQLITE_ROW) return static_cast<int>(st->Int(0));
+  return 0;
+}
+
+}  // namespace crimecast::storage
