@@ -627,9 +627,10 @@ class SeppModel final : public Model {
       // A temporal kernel that hardly decays inside its truncation window is not a near-repeat
       // effect: the triggering is standing in for spatial structure of the background.
       reason = fmt::format(
-          "weak clustering: the fitted triggering does not decay in time (mean delay {:.3g} "
-          "days against a {:g}-day window), so it describes places, not near repeats",
-          1.0 / fit.omega, o.at("max_days"));
+          "the fitted triggering does not decay within its {:g}-day window (mean delay {:.3g} "
+          "days), so it describes places rather than near repeats (raise max_days if slow "
+          "repeats are expected)",
+          o.at("max_days"), 1.0 / fit.omega);
     } else if (ev.month_only && 1.0 / fit.omega < ev.median_length) {
       reason = fmt::format(
           "month-only data: the fitted triggering (mean delay {:.3g} days) is faster than the "
