@@ -70,8 +70,8 @@ struct ForecastRequest {
 };
 
 struct Forecast {
-  std::string model;       // the model asked for
-  std::string model_used;  // the model that produced the numbers (differs after a fallback)
+  std::string model;               // the model asked for
+  std::string model_used;          // the model that produced the numbers (differs after a fallback)
   std::vector<double> expected;    // per local cell of the request grid, >= 0
   std::vector<double> background;  // per cell or empty
   std::vector<double> recent;      // per cell or empty
