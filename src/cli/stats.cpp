@@ -1,9 +1,9 @@
 // crimecast stats: what a store holds: counts by month x category, unlocated, merged repeats,
 // out-of-area, and every import batch.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <map>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"

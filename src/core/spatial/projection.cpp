@@ -10,7 +10,6 @@
 #include <map>
 #include <mutex>
 #include <vector>
-#include <vector>
 
 namespace crimecast::spatial {
 

@@ -1,20 +1,19 @@
 #include "core/storage/importer.hpp"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
+#include <filesystem>
+#include <fstream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <cstdio>
-#include <filesystem>
-#include <memory>
-#include <fstream>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "core/ingest/area_check.hpp"
 

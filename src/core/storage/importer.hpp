@@ -26,16 +26,16 @@ namespace crimecast::storage {
 
 struct ImportOptions {
   ingest::ReaderOptions reader;
-  bool force = false;                // re-read a file already imported byte-for-byte
-  bool flag_out_of_area = true;      // run the per-batch out-of-area check
-  std::size_t chunk_rows = 2048;     // rows per read/write step (bounds memory)
+  bool force = false;             // re-read a file already imported byte-for-byte
+  bool flag_out_of_area = true;   // run the per-batch out-of-area check
+  std::size_t chunk_rows = 2048;  // rows per read/write step (bounds memory)
   std::function<void(const ingest::RowError&)> on_error;
   std::function<void(double fraction_done, std::int64_t rows_read)> on_progress;
 };
 
 struct ImportReport {
-  BatchInfo batch;                // counts (batch.id == 0 when skipped)
-  bool skipped = false;           // identical file already imported
+  BatchInfo batch;                  // counts (batch.id == 0 when skipped)
+  bool skipped = false;             // identical file already imported
   std::int64_t previous_batch = 0;  // the batch that imported it, when skipped
 };
 

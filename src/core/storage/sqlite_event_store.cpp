@@ -1,13 +1,12 @@
 #include "core/storage/sqlite_event_store.hpp"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <chrono>
 #include <cmath>
 #include <map>
 #include <variant>
-
-#include <fmt/format.h>
 
 #include "core/spatial/projection.hpp"
 #include "core/spatial/zorder.hpp"
@@ -212,12 +211,11 @@ class SqliteBatchWriter final : public BatchWriter {
                               "WHERE key_hash = ? AND source = ? AND source_id = ?");
     if (!find) return Unexpected(find.error());
     find_ = std::move(*find);
-    auto pub_has = Stmt::Prepare(
-        db_, "SELECT 1 FROM event_publications WHERE event_id = ? AND t_start = ?");
+    auto pub_has =
+        Stmt::Prepare(db_, "SELECT 1 FROM event_publications WHERE event_id = ? AND t_start = ?");
     if (!pub_has) return Unexpected(pub_has.error());
     pub_has_ = std::move(*pub_has);
-    auto pub_add =
-        Stmt::Prepare(db_, "INSERT OR IGNORE INTO event_publications VALUES (?, ?)");
+    auto pub_add = Stmt::Prepare(db_, "INSERT OR IGNORE INTO event_publications VALUES (?, ?)");
     if (!pub_add) return Unexpected(pub_add.error());
     pub_add_ = std::move(*pub_add);
     auto upd = Stmt::Prepare(db_,
@@ -317,8 +315,7 @@ class SqliteBatchWriter final : public BatchWriter {
  private:
   // The key exists: decide between duplicate (this publication was already stored) and merge
   // (the same crime published for another period: data.police.uk repeats Crime IDs).
-  Result<WriteOutcome> Upsert(const Event& e, std::int64_t ts, std::int64_t te,
-                              std::int64_t key) {
+  Result<WriteOutcome> Upsert(const Event& e, std::int64_t ts, std::int64_t te, std::int64_t key) {
     find_.Reset();
     find_.Bind(1, key);
     find_.Bind(2, std::string_view(e.source));
@@ -387,9 +384,8 @@ class SqliteBatchWriter final : public BatchWriter {
 // ------------------------------------------------------------------------------------------------
 Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -623,8 +619,8 @@ Result<std::vector<MonthCategoryCount>> SqliteEventStore::CountByMonthCategory(
   BindFilter(*st, f);
   std::vector<MonthCategoryCount> out;
   while (sqlite3_step(st->get()) == SQLITE_ROW) {
-    out.push_back({st->Text(0), static_cast<Category>(st->Int(1)), st->Int(2), st->Int(3),
-                   st->Int(4)});
+    out.push_back(
+        {st->Text(0), static_cast<Category>(st->Int(1)), st->Int(2), st->Int(3), st->Int(4)});
   }
   return out;
 }
