@@ -162,8 +162,11 @@ EStepSums RunEStep(const CellEvents& ce, std::span<const double> mu, double thet
   self_exciting::ComputeLengthTerms(ce.lengths, omega, terms);
   EStepSums out;
   out.cell_background.assign(ce.cells(), 0.0);
-  const Partial total = tbb::parallel_reduce(
-      tbb::blocked_range<std::size_t>(0, ce.cells()), Partial{},
+  // Deterministic reduction: the split points depend only on the grain, so the floating-point
+  // sums, and hence the fit, are bit-identical whatever the number of threads or scheduling
+  // (the no-look-ahead contract asks for identical forecasts).
+  const Partial total = tbb::parallel_deterministic_reduce(
+      tbb::blocked_range<std::size_t>(0, ce.cells(), 256), Partial{},
       [&](const tbb::blocked_range<std::size_t>& r, Partial acc) {
         CellScratch scratch;
         for (std::size_t c = r.begin(); c != r.end(); ++c) {

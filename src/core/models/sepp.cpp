@@ -154,8 +154,9 @@ class SeppEm {
     hash_.Build(ev_.x, ev_.y, bounds_, rc);
 
     p_background_.resize(n);
-    const Sums sums = tbb::parallel_reduce(
-        tbb::blocked_range<std::size_t>(0, n), Sums{},
+    // Deterministic reduction (fixed split points): bit-identical fits for any thread count.
+    const Sums sums = tbb::parallel_deterministic_reduce(
+        tbb::blocked_range<std::size_t>(0, n, 256), Sums{},
         [&](const tbb::blocked_range<std::size_t>& r, Sums acc) {
           for (std::size_t i = r.begin(); i != r.end(); ++i) {
             const double xi = ev_.x[i], yi = ev_.y[i], ai = ev_.a[i], bi = ev_.b[i];
