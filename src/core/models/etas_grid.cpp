@@ -439,11 +439,9 @@ class EtasGridModel final : public Model {
           "weak clustering: theta = {:.3f} (threshold {}), likelihood-ratio gain over a Poisson "
           "model {:.1f} (threshold {})",
           fit.theta, o.at("min_theta"), lr, o.at("min_lr"));
-    } else if (prepared->month_only && 1.0 / fit.omega < prepared->median_length) {
-      reason = fmt::format(
-          "month-only data: the fitted triggering (mean delay {:.3g} days) is faster than the "
-          "data's time resolution ({:.0f} days), so near-repeat timing cannot be resolved",
-          1.0 / fit.omega, prepared->median_length);
+    } else if (const std::string problem = self_exciting::ResolutionProblem(*prepared, fit.omega);
+               !problem.empty()) {
+      reason = problem;
     } else if (fit.theta > o.at("max_theta")) {
       reason = fmt::format("theta = {:.3f} is near-explosive (above {}); the fit is unreliable",
                            fit.theta, o.at("max_theta"));

@@ -103,11 +103,30 @@ void ComputeLengthTerms(const std::vector<double>& lengths, double omega,
     const double x = omega * lengths[k];
     terms[k].g = MeanExp(x);
     terms[k].c = MeanOffset(lengths[k], omega);
-    terms[k].k1 = SameIntervalKernel(x);
-    terms[k].m1 = SameIntervalDelayMoment(lengths[k], omega);
+    const bool may_trigger = lengths[k] >= kMinSharedIntervalDays;
+    terms[k].k1 = may_trigger ? SameIntervalKernel(x) : 0.0;
+    terms[k].m1 = may_trigger ? SameIntervalDelayMoment(lengths[k], omega) : 0.0;
     terms[k].omega_length = x;
     terms[k].e_length = std::exp(std::min(x, 300.0));
   }
+}
+
+std::string ResolutionProblem(const PreparedEvents& events, double omega) {
+  const double delay = 1.0 / omega;
+  if (events.month_only && delay < events.median_length) {
+    return fmt::format(
+        "month-only data: the fitted triggering (mean delay {:.3g} days) is faster than the "
+        "data's time resolution ({:.0f} days), so near-repeat timing cannot be resolved",
+        delay, events.median_length);
+  }
+  constexpr double kMinute = 1.0 / 1440;
+  if (delay < std::max(kMinute, events.median_length)) {
+    return fmt::format(
+        "the fitted triggering (mean delay {:.3g} s) is shorter than the data's time "
+        "resolution: it describes simultaneous records, not near repeats",
+        delay * kSecondsPerDay);
+  }
+  return "";
 }
 
 double BackgroundFactor(double theta, double omega, double h) {

@@ -66,6 +66,13 @@ inline double SameIntervalDelayMoment(double length, double omega) {
   return length * (x - 2 + (x + 2) * std::exp(-x)) / (x * x * x);
 }
 
+// Events that share an interval shorter than this (the same timestamp) are simultaneous
+// records, typically one incident with several offences or a batch entered with one time, not
+// a near repeat: they do not trigger each other (K1 = M1 = 0). Without this rule duplicated
+// timestamps drive omega to infinity (an "instant repeat" explains each tie perfectly).
+// Events sharing a longer interval (a month) may have triggered each other within it.
+inline constexpr double kMinSharedIntervalDays = 1.0 / 24;
+
 // Per-interval-length quantities of the kernel at the current w. Events carry a small class
 // index instead of recomputing G and C for each of a million events every iteration.
 struct LengthClassTerms {
@@ -100,6 +107,11 @@ struct PreparedEvents {
 // in the history). Fails with kEmptyTrainingWindow when nothing is left, kInvalidArgument when
 // the history's columns differ in length.
 Result<PreparedEvents> PrepareEvents(const History& history, TimePoint at, double window_days);
+
+// The reason a fitted mean delay 1/omega cannot be a near-repeat effect given the data's time
+// resolution, or "" when it can: shorter than the month of month-only data, or shorter than a
+// minute for timestamped data.
+std::string ResolutionProblem(const PreparedEvents& events, double omega);
 
 // Fills terms[k] for lengths[k] at kernel rate omega.
 void ComputeLengthTerms(const std::vector<double>& lengths, double omega,

@@ -192,6 +192,7 @@ class SeppEm {
                     kt = std::exp(-omega * gap) * ti.g * tj.g;
                     delay = gap + ti.c + tj.c;
                   } else if (aj == ai && bj == bi) {
+                    if (ti.k1 == 0) continue;  // simultaneous records do not trigger
                     kt = ti.k1;
                     delay = ti.m1 / ti.k1;
                   } else {
@@ -632,11 +633,9 @@ class SeppModel final : public Model {
           "days), so it describes places rather than near repeats (raise max_days if slow "
           "repeats are expected)",
           o.at("max_days"), 1.0 / fit.omega);
-    } else if (ev.month_only && 1.0 / fit.omega < ev.median_length) {
-      reason = fmt::format(
-          "month-only data: the fitted triggering (mean delay {:.3g} days) is faster than the "
-          "data's time resolution ({:.0f} days), so near-repeat timing cannot be resolved",
-          1.0 / fit.omega, ev.median_length);
+    } else if (const std::string problem = self_exciting::ResolutionProblem(ev, fit.omega);
+               !problem.empty()) {
+      reason = problem;
     } else if (fit.theta > o.at("max_theta")) {
       reason = fmt::format("theta = {:.3f} is near-explosive (above {}); the fit is unreliable",
                            fit.theta, o.at("max_theta"));

@@ -202,6 +202,31 @@ TEST(SelfExciting, PurePoissonIsReportedAsWeakClustering) {
   }
 }
 
+TEST(SelfExciting, DuplicatedTimestampsAreNotNearRepeats) {
+  // A Poisson city in which every third record is entered twice (same time, same place), as
+  // multi-offence incidents are: simultaneous records must not pass for instant triggering.
+  const SimulatedCase sim = Simulate(
+      {.mu = 15, .theta = 0, .omega = 0.5, .sigma = 50, .days = 200, .cell_m = 250, .seed = 31});
+  History h;
+  for (std::size_t i = 0; i < sim.history.size(); ++i) {
+    for (int copy = 0; copy < (i % 3 == 0 ? 2 : 1); ++copy) {
+      h.x.push_back(sim.history.x[i]);
+      h.y.push_back(sim.history.y[i]);
+      h.t_start.push_back(sim.history.t_start[i]);
+      h.t_end.push_back(sim.history.t_end[i]);
+      h.category.push_back(sim.history.category[i]);
+      h.weight.push_back(1);
+      h.id.push_back(static_cast<std::int64_t>(h.id.size()));
+    }
+  }
+  for (auto make : {MakeEtasGridModel, MakeSeppModel}) {
+    auto f = make({})->Predict(h, sim.request);
+    ASSERT_TRUE(f) << f.error().ToString();
+    EXPECT_LT(f->parameters["theta"], 0.05) << f->model;
+    EXPECT_EQ(f->model_used, "decayed-count") << f->model;
+  }
+}
+
 TEST(SelfExciting, MonthOnlyNearRepeatsFallBackWithANote) {
   // Mean delay 4 days: invisible in monthly data.
   const SimulatedCase sim = Simulate({.mu = 8,
