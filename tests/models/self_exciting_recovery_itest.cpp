@@ -88,7 +88,7 @@ TEST(SelfExcitingRecovery, PoissonCitiesAlwaysFallBackSlow) {
       ASSERT_TRUE(f);
       std::printf("%s poisson seed %d: used %s, theta %.3f, lr %.1f\n", f->model.c_str(), seed,
                   f->model_used.c_str(), f->parameters["theta"], f->parameters["lr_vs_poisson"]);
-      EXPECT_EQ(f->model_used, "decayed-count") << f->model << " seed " << seed;
+      EXPECT_EQ(f->model_used, "naive-decay") << f->model << " seed " << seed;
     }
   }
 }

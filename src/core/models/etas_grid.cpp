@@ -371,7 +371,7 @@ const std::vector<OptionSpec>& EtasOptionSpecs() {
       {"max_theta", 0.95, 0.5, 0.999},  // above: (near-)explosive, fall back
       {"initial_theta", 0.3, 0.01, 0.95},
       {"initial_mean_delay_days", 0, 0, 3650},  // 0: max(7 days, 2 x resolution)
-      {"fallback_half_life_days", 60, 1, 3650},
+      {"fallback_half_life_days", 180, 1, 3650},
   };
   return specs;
 }
@@ -397,9 +397,10 @@ class EtasGridModel final : public Model {
     f.parameters["window_days"] = prepared->Span();
     const double half_life = o.at("fallback_half_life_days");
     if (static_cast<double>(ce.size()) < o.at("min_events")) {
-      self_exciting::DecayedCountFallback(
-          *prepared, request, h, half_life, name(),
+      const auto ok = self_exciting::NaiveDecayFallback(
+          history, request, half_life, options_.threads, name(),
           fmt::format("too few events to fit ({} < {})", ce.size(), o.at("min_events")), f);
+      if (!ok) return Unexpected(ok.error());
       return f;
     }
     etas::FitSettings settings;
@@ -450,7 +451,9 @@ class EtasGridModel final : public Model {
                            fit.iterations, fit.last_change);
     }
     if (!reason.empty()) {
-      self_exciting::DecayedCountFallback(*prepared, request, h, half_life, name(), reason, f);
+      const auto ok = self_exciting::NaiveDecayFallback(history, request, half_life,
+                                                        options_.threads, name(), reason, f);
+      if (!ok) return Unexpected(ok.error());
       return f;
     }
     if (prepared->month_only) {

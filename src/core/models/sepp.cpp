@@ -521,7 +521,7 @@ const std::vector<OptionSpec>& SeppOptionSpecs() {
       {"initial_theta", 0.3, 0.01, 0.95},
       {"initial_mean_delay_days", 0, 0, 3650},
       {"initial_sigma_m", 100, 1, 20000},
-      {"fallback_half_life_days", 60, 1, 3650},
+      {"fallback_half_life_days", 180, 1, 3650},
   };
   return specs;
 }
@@ -578,9 +578,10 @@ class SeppModel final : public Model {
     f.parameters["window_days"] = ev.Span();
     const double half_life = o.at("fallback_half_life_days");
     if (static_cast<double>(ev.size()) < o.at("min_events")) {
-      self_exciting::DecayedCountFallback(
-          ev, request, h, half_life, name(),
+      const auto ok = self_exciting::NaiveDecayFallback(
+          history, request, half_life, options_.threads, name(),
           fmt::format("too few events to fit ({} < {})", ev.size(), o.at("min_events")), f);
+      if (!ok) return Unexpected(ok.error());
       return f;
     }
     sepp::Settings settings;
@@ -644,7 +645,9 @@ class SeppModel final : public Model {
                            fit.iterations, fit.last_change);
     }
     if (!reason.empty()) {
-      self_exciting::DecayedCountFallback(ev, request, h, half_life, name(), reason, f);
+      const auto ok = self_exciting::NaiveDecayFallback(history, request, half_life,
+                                                        options_.threads, name(), reason, f);
+      if (!ok) return Unexpected(ok.error());
       return f;
     }
     if (ev.month_only) {

@@ -8,6 +8,7 @@
 
 #include <cmath>
 
+#include "core/models/baselines.hpp"
 #include "core/models/etas_grid.hpp"
 #include "core/models/self_exciting_common.hpp"
 #include "core/models/sepp.hpp"
@@ -193,8 +194,10 @@ TEST(SelfExciting, PurePoissonIsReportedAsWeakClustering) {
     auto f = make({})->Predict(sim.history, sim.request);
     ASSERT_TRUE(f) << f.error().ToString();
     // Either an honest fallback, or a fit that found (almost) no clustering.
-    if (f->model_used == "decayed-count") {
-      EXPECT_NE(f->notes.back().find("weak clustering"), std::string::npos) << f->notes.back();
+    if (f->model_used == "naive-decay") {
+      bool weak = false;
+      for (const auto& n : f->notes) weak |= n.find("weak clustering") != std::string::npos;
+      EXPECT_TRUE(weak) << f->model;
     } else {
       EXPECT_LT(f->parameters["theta"], 0.05) << f->model;
     }
@@ -223,7 +226,7 @@ TEST(SelfExciting, DuplicatedTimestampsAreNotNearRepeats) {
     auto f = make({})->Predict(h, sim.request);
     ASSERT_TRUE(f) << f.error().ToString();
     EXPECT_LT(f->parameters["theta"], 0.05) << f->model;
-    EXPECT_EQ(f->model_used, "decayed-count") << f->model;
+    EXPECT_EQ(f->model_used, "naive-decay") << f->model;
   }
 }
 
@@ -241,7 +244,7 @@ TEST(SelfExciting, MonthOnlyNearRepeatsFallBackWithANote) {
   for (auto make : {MakeEtasGridModel, MakeSeppModel}) {
     auto f = make({})->Predict(sim.history, sim.request);
     ASSERT_TRUE(f) << f.error().ToString();
-    EXPECT_EQ(f->model_used, "decayed-count") << f->model;
+    EXPECT_EQ(f->model_used, "naive-decay") << f->model;
     EXPECT_EQ(f->parameters["fallback"], 1);
     bool explained = false;
     for (const auto& note : f->notes) {
@@ -417,8 +420,8 @@ TEST(SelfExciting, OptionsAreCheckedAndBadInputIsAnError) {
   EXPECT_EQ(MakeSeppModel()->name(), "sepp");
 }
 
-TEST(SelfExciting, TooFewEventsUseTheDecayedCountFallback) {
-  // Two events, 10 and 40 days before T, in one cell; half-life 60 days, window = 40 days.
+TEST(SelfExciting, TooFewEventsFallBackToNaiveDecay) {
+  // Two events, 10 and 40 days before T, in one cell.
   History h;
   const TimePoint at = CivilToUtc({2024, 6, 1});
   const std::int64_t t = at.time_since_epoch().count();
@@ -433,17 +436,29 @@ TEST(SelfExciting, TooFewEventsUseTheDecayedCountFallback) {
   }
   auto grid = spatial::Grid::Create(27700, 100, 0, 0, 2, 1);
   ForecastRequest request{*grid, at, Horizon{7 * 86400, 0}};
-  auto f = MakeEtasGridModel()->Predict(h, request);
-  ASSERT_TRUE(f);
-  EXPECT_EQ(f->model_used, "decayed-count");
-  EXPECT_NE(f->notes.back().find("too few events"), std::string::npos);
-  // rate = sum e^{-age/tau} / (tau (1 - e^{-S/tau})), tau = 60 / ln 2, S = 40 days (ages are
-  // measured from interval midpoints, half a second: negligible).
-  const double tau = 60 / std::log(2.0);
-  const double rate =
-      (std::exp(-40 / tau) + std::exp(-10 / tau)) / (tau * (1 - std::exp(-40 / tau)));
-  EXPECT_NEAR(f->expected[0], 7 * rate, 1e-6);
-  EXPECT_EQ(f->expected[1], 0);
+  ModelOptions options;
+  options.params["fallback_half_life_days"] = 60;
+  ModelOptions decay_options;
+  decay_options.params["half_life_days"] = 60;
+  auto decay = MakeNaiveDecayModel(decay_options);
+  ASSERT_TRUE(decay);
+  auto reference = (*decay)->Predict(h, request);
+  ASSERT_TRUE(reference);
+  for (auto make : {MakeEtasGridModel, MakeSeppModel}) {
+    auto f = make(options)->Predict(h, request);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->model_used, "naive-decay");
+    EXPECT_EQ(f->parameters["fallback"], 1);
+    bool noted = false;
+    for (const auto& n : f->notes) noted |= n.find("too few events") != std::string::npos;
+    EXPECT_TRUE(noted);
+    ASSERT_EQ(f->expected.size(), reference->expected.size());
+    for (std::size_t c = 0; c < f->expected.size(); ++c) {
+      EXPECT_EQ(f->expected[c], reference->expected[c]);
+    }
+    EXPECT_GT(f->expected[0], 0);
+    EXPECT_EQ(f->expected[1], 0);
+  }
 }
 
 }  // namespace
