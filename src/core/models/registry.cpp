@@ -41,12 +41,18 @@ const std::vector<Entry>& Entries() {
         "grid ETAS self-exciting model fitted by EM (Mohler et al. 2015); falls back to decayed "
         "counts on weakly clustered or month-only data",
         "see docs/models.md#grid-etas"},
-       [](const ModelOptions& o) -> Result<std::unique_ptr<Model>> { return MakeEtasGridModel(o); }},
+       [](const ModelOptions& o) -> Result<std::unique_ptr<Model>> {
+         if (auto ok = CheckEtasGridOptions(o); !ok) return Unexpected(ok.error());
+         return MakeEtasGridModel(o);
+       }},
       {{"sepp",
         "continuous-space self-exciting point process, stochastic declustering (Mohler et al. "
         "2011; Rosser & Cheng 2019); falls back on weak clustering",
         "see docs/models.md#continuous-sepp"},
-       [](const ModelOptions& o) -> Result<std::unique_ptr<Model>> { return MakeSeppModel(o); }},
+       [](const ModelOptions& o) -> Result<std::unique_ptr<Model>> {
+         if (auto ok = CheckSeppOptions(o); !ok) return Unexpected(ok.error());
+         return MakeSeppModel(o);
+       }},
   };
   return entries;
 }
