@@ -138,13 +138,15 @@ Result<OpenedCsv> OpenCsv(std::unique_ptr<ByteSource> source, const std::string&
 }
 
 Result<const spatial::Projection*> CachedProjection(int from_epsg, int to_epsg) {
-  thread_local std::map<std::pair<int, int>, spatial::Projection> cache;
+  // Leases from the process-wide pool: the importer reads each file on a fresh thread, and a
+  // thread's leases go back to the pool when it exits.
+  thread_local std::map<std::pair<int, int>, spatial::ProjectionLease> cache;
   const auto key = std::make_pair(from_epsg, to_epsg);
-  if (auto it = cache.find(key); it != cache.end()) return &it->second;
-  auto p = spatial::Projection::Create(from_epsg, to_epsg);
+  if (auto it = cache.find(key); it != cache.end()) return it->second.get();
+  auto p = spatial::LeaseProjection(from_epsg, to_epsg);
   if (!p) return Unexpected(p.error());
   auto [it, inserted] = cache.emplace(key, std::move(*p));
-  return &it->second;
+  return it->second.get();
 }
 
 PointCache& SharedPointCache(int input_epsg, int store_epsg) {
