@@ -53,7 +53,9 @@ int Run(const Args& a) {
     out_of_area += c.out_of_area;
   }
   std::int64_t rows_read = 0, merged = 0, rejected = 0, duplicate = 0;
+  std::array<std::int64_t, kCategoryCount> rows_by_cat{};
   for (const auto& b : *batches) {
+    for (int c = 0; c < kCategoryCount; ++c) rows_by_cat[c] += b.rows_by_category[c];
     rows_read += b.rows_read;
     merged += b.merged;
     rejected += b.rejected;
@@ -71,6 +73,11 @@ int Run(const Args& a) {
     j["rejected"] = rejected;
     for (int c = 0; c < kCategoryCount; ++c) {
       if (by_cat[c]) j["by_category"][std::string(Slug(static_cast<Category>(c)))] = by_cat[c];
+    }
+    for (int c = 0; c < kCategoryCount; ++c) {
+      if (rows_by_cat[c]) {
+        j["rows_by_category"][std::string(DisplayName(static_cast<Category>(c)))] = rows_by_cat[c];
+      }
     }
     for (const auto& [month, row] : table) {
       for (int c = 0; c < kCategoryCount; ++c) {

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/common/error.hpp"
@@ -43,6 +44,7 @@ struct ReaderOptions {
   int store_epsg = 0;        // projected CRS for Event::x/y (0: chosen from the data)
   std::string source;        // overrides the feed name
   std::size_t max_line_bytes = 1 << 20;  // longer physical records are rejected, not buffered
+  std::size_t chunk_bytes = 1 << 20;     // bytes read per system call (tests use tiny chunks)
 };
 
 struct RowError {
@@ -65,9 +67,18 @@ class EventReader {
   virtual double fraction_done() const = 0;     // 0..1 by bytes, for progress bars
   virtual const std::string& source() const = 0;
   virtual std::string format_name() const = 0;  // "police-uk", "csv", "mapped:vancouver-vpd"
+  // EPSG code of Event::x/y for this file: ReaderOptions::store_epsg, or the code chosen from
+  // the first located point; 0 until a located row has been read.
+  virtual int store_epsg() const { return 0; }
 };
 
 Result<std::unique_ptr<EventReader>> OpenEventReader(const std::string& path,
                                                      const ReaderOptions& options);
+
+// The same over bytes in memory (tests, fuzzers, uploads). `data` must outlive the reader;
+// `name` stands in for the file name in errors.
+Result<std::unique_ptr<EventReader>> OpenEventReaderFromMemory(std::string_view data,
+                                                               const std::string& name,
+                                                               const ReaderOptions& options);
 
 }  // namespace crimecast::ingest

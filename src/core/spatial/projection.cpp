@@ -1,13 +1,13 @@
 #include "core/spatial/projection.hpp"
 
+#include <fmt/format.h>
 #include <proj.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
-
-#include <fmt/format.h>
+#include <vector>
 
 namespace crimecast::spatial {
 
@@ -28,12 +28,51 @@ bool IsValidLonLat(double lon, double lat) {
 int UtmEpsgFor(double lon, double lat) {
   int zone = static_cast<int>(std::floor((lon + 180.0) / 6.0)) + 1;
   zone = std::clamp(zone, 1, 60);
+  // The UTM grid's two historical exceptions (as in MGRS and every GIS): zone 32V is widened
+  // westwards so that south-west Norway is in one zone, and Svalbard uses four double-width
+  // zones. National data sets there are published in these zones, so follow them.
+  if (lat >= 56.0 && lat < 64.0 && lon >= 3.0 && lon < 12.0) zone = 32;
+  if (lat >= 72.0 && lat <= 84.0 && lon >= 0.0 && lon < 42.0) {
+    if (lon < 9.0) {
+      zone = 31;
+    } else if (lon < 21.0) {
+      zone = 33;
+    } else if (lon < 33.0) {
+      zone = 35;
+    } else {
+      zone = 37;
+    }
+  }
   return (lat >= 0 ? 32600 : 32700) + zone;
 }
 
 int DefaultProjectedEpsg(double lon, double lat) {
   if (lon >= -9.0 && lon <= 3.0 && lat >= 49.0 && lat <= 61.0) return kBritishNationalGrid;
   return UtmEpsgFor(lon, lat);
+}
+
+Result<int> DefaultProjectedEpsg(std::span<const LonLat> points) {
+  std::vector<double> lons;
+  std::vector<double> lats;
+  lons.reserve(points.size());
+  lats.reserve(points.size());
+  for (const LonLat& p : points) {
+    if (!IsValidLonLat(p.lon, p.lat)) continue;
+    lons.push_back(p.lon);
+    lats.push_back(p.lat);
+  }
+  if (lons.empty()) {
+    return Fail(ErrorCode::kNoData,
+                fmt::format("cannot choose a projected CRS: none of the {} points has a valid "
+                            "longitude/latitude",
+                            points.size()));
+  }
+  // Lower median (no averaging): enough to pick a zone, and exact for a single point.
+  const auto mid = static_cast<std::ptrdiff_t>((lons.size() - 1) / 2);
+  std::nth_element(lons.begin(), lons.begin() + mid, lons.end());
+  std::nth_element(lats.begin(), lats.begin() + mid, lats.end());
+  return DefaultProjectedEpsg(lons[static_cast<std::size_t>(mid)],
+                              lats[static_cast<std::size_t>(mid)]);
 }
 
 Result<int> ParseEpsg(std::string_view text) {

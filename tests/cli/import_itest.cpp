@@ -1,0 +1,218 @@
+// End-to-end tests of `crimecast import` / `stats` / `export` on the real shared data.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/paths.hpp"
+
+namespace crimecast {
+namespace {
+
+using testing::CliPath;
+using testing::RunCommand;
+using testing::SharedDataDir;
+using testing::TempDir;
+
+std::string Quote(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+
+nlohmann::json Stats(const std::filesystem::path& db) {
+  std::string out;
+  const int rc = RunCommand(Quote(CliPath()) + " stats --json --db " + Quote(db) + " 2>/dev/null",
+                            &out);
+  EXPECT_EQ(rc, 0) << out;
+  return nlohmann::json::parse(out);
+}
+
+std::string GwentGlob() { return Quote(SharedDataDir() / "police-uk-gwent-street") + "/*.csv"; }
+
+TEST(ImportCli, GwentTwentyFourMonthsMatchesReadmeAndReimportAddsNothing) {
+  CRIMECAST_REQUIRE_SHARED_DATA("police-uk-gwent-street");
+  const auto dir = TempDir("gwent-import");
+  const auto db = dir / "gwent.db";
+  std::string out;
+  ASSERT_EQ(RunCommand(Quote(CliPath()) + " import --quiet --db " + Quote(db) +
+                           " --errors " + Quote(dir / "errors.csv") + " " + GwentGlob(),
+                       &out),
+            0)
+      << out;
+  const auto s = Stats(db);
+  EXPECT_EQ(s["rows_read"], 131216);
+  EXPECT_EQ(s["rejected"], 0);
+  EXPECT_EQ(s["unlocated"], 1256);
+  // Per-category row counts exactly as the folder's README gives them.
+  const std::map<std::string, int> readme = {
+      {"Violence and sexual offences", 51146}, {"Anti-social behaviour", 23498},
+      {"Public order", 17277},                 {"Shoplifting", 7766},
+      {"Other theft", 7670},                   {"Criminal damage and arson", 6099},
+      {"Vehicle crime", 5676},                 {"Burglary", 3435},
+      {"Other crime", 3145},                   {"Drugs", 2922},
+      {"Possession of weapons", 908},          {"Robbery", 675},
+      {"Bicycle theft", 549},                  {"Theft from the person", 450}};
+  for (const auto& [name, n] : readme) EXPECT_EQ(s["rows_by_category"][name], n) << name;
+  // Repeated Crime IDs across months are merged into one event each; the README counts 726
+  // ids that occur in more than one file.
+  const std::int64_t merged = s["merged_repeats"];
+  EXPECT_GE(merged, 726);
+  EXPECT_EQ(s["events"].get<std::int64_t>() + merged, 131216);
+  EXPECT_GE(s["out_of_area"].get<int>(), 1);  // the Barnsley row, at least
+
+  // Importing the same files again adds nothing: skipped by content hash...
+  ASSERT_EQ(RunCommand(Quote(CliPath()) + " import --db " + Quote(db) + " " + GwentGlob(), &out),
+            0);
+  EXPECT_NE(out.find("already imported"), std::string::npos);
+  EXPECT_EQ(Stats(db)["events"], s["events"]);
+  // ... and, forced to re-read every row, de-duplicated row by row.
+  ASSERT_EQ(RunCommand(Quote(CliPath()) + " import --force --quiet --db " + Quote(db) + " " +
+                           GwentGlob(),
+                       &out),
+            0)
+      << out;
+  const auto s2 = Stats(db);
+  EXPECT_EQ(s2["events"], s["events"]);
+  EXPECT_EQ(s2["merged_repeats"], s["merged_repeats"]);  // merges were not counted twice
+}
+
+TEST(ImportCli, VancouverThroughShippedMapping) {
+  CRIMECAST_REQUIRE_SHARED_DATA("vancouver-vpd-crime");
+  const auto dir = TempDir("vancouver-import");
+  const auto db = dir / "van.db";
+  std::string out;
+  ASSERT_EQ(RunCommand(Quote(CliPath()) + " import --quiet --format mapped --mapping " +
+                           Quote(testing::SourceDir() / "mappings" / "vancouver-vpd.toml") +
+                           " --db " + Quote(db) + " " +
+                           Quote(SharedDataDir() / "vancouver-vpd-crime") + "/*.csv",
+                       &out),
+            0)
+      << out;
+  const auto s = Stats(db);
+  EXPECT_EQ(s["rows_read"], 103918);
+  EXPECT_EQ(s["rejected"], 0);
+  EXPECT_EQ(s["unlocated"], 11452);
+  EXPECT_EQ(s["events"], 103918);  // exact duplicate rows are distinct incidents: none lost
+}
+
+TEST(ImportCli, ExportWritesEveryEventIncludingUnlocated) {
+  CRIMECAST_REQUIRE_SHARED_DATA("police-uk-gwent-street");
+  const auto dir = TempDir("export");
+  const auto db = dir / "g.db";
+  const auto file = SharedDataDir() / "police-uk-gwent-street" / "2024-01-gwent-street.csv";
+  std::string out;
+  ASSERT_EQ(RunCommand(Quote(CliPath()) + " import --quiet --db " + Quote(db) + " " + Quote(file),
+                       &out),
+            0)
+      << out;
+  const std::int64_t events = Stats(db)["events"];
+  ASSERT_EQ(RunCommand(Quote(CliPath()) + " export --db " + Quote(db) + " --out " +
+                           Quote(dir / "all.csv"),
+                       &out),
+            0)
+      << out;
+  std::ifstream in(dir / "all.csv");
+  std::string line;
+  std::int64_t lines = 0, empty_coords = 0;
+  std::getline(in, line);
+  EXPECT_EQ(line.rfind("source,source_id,category,", 0), 0u);
+  while (std::getline(in, line)) {
+    ++lines;
+    if (line.find(",withheld,") != std::string::npos) ++empty_coords;
+  }
+  EXPECT_EQ(lines, events);
+  EXPECT_GT(empty_coords, 0);
+  ASSERT_EQ(RunCommand(Quote(CliPath()) + " export --db " + Quote(db) + " --category burglary " +
+                           "--out " + Quote(dir / "b.geojson"),
+                       &out),
+            0)
+      << out;
+  std::ifstream gj(dir / "b.geojson");
+  const auto j = nlohmann::json::parse(gj);
+  ASSERT_TRUE(j["features"].is_array());
+  EXPECT_GT(j["features"].size(), 50u);
+  for (const auto& f : j["features"]) EXPECT_EQ(f["properties"]["category"], "burglary");
+  // Bad filters get clear errors.
+  EXPECT_NE(RunCommand(Quote(CliPath()) + " export --db " + Quote(db) +
+                           " --category nonsense --out " + Quote(dir / "x.csv"),
+                       &out),
+            0);
+  EXPECT_NE(out.find("unknown category 'nonsense'"), std::string::npos) << out;
+}
+
+std::int64_t QueryInt(const std::filesystem::path& db, const char* sql) {
+  sqlite3* h = nullptr;
+  sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* st = nullptr;
+  std::int64_t v = -1;
+  if (sqlite3_prepare_v2(h, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    v = sqlite3_column_int64(st, 0);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return v;
+}
+
+std::string QueryText(const std::filesystem::path& db, const char* sql) {
+  sqlite3* h = nullptr;
+  sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* st = nullptr;
+  std::string v;
+  if (sqlite3_prepare_v2(h, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    v = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return v;
+}
+
+// kill -9 in the middle of a multi-file import: the database stays consistent (every batch
+// wholly present or absent) and running the import again completes it.
+TEST(ImportCli, KillNineMidImportLeavesWholeBatchesAndRerunCompletes) {
+  CRIMECAST_REQUIRE_SHARED_DATA("police-uk-national-2019-02");
+  const auto dir = TempDir("crash");
+  const auto db = dir / "crash.db";
+  const std::string files = Quote(SharedDataDir() / "police-uk-national-2019-02") + "/*.csv";
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::execl("/bin/sh", "sh", "-c",
+              ("exec " + Quote(CliPath()) + " import --quiet --db " + Quote(db) + " " + files +
+               " >/dev/null 2>&1")
+                  .c_str(),
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    // Let it commit a few batches and be in the middle of another, then kill it hard.
+    std::this_thread::sleep_for(std::chrono::milliseconds(600 + 300 * attempt));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!WIFSIGNALED(status)) {
+      // Later attempts skip already-imported files and may finish first; the first must not.
+      ASSERT_GT(attempt, 0) << "import finished before it could be killed";
+    }
+    EXPECT_EQ(QueryText(db, "PRAGMA integrity_check"), "ok");
+    // No event belongs to a batch that is not recorded, and every batch's new events are there.
+    EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM events WHERE batch_id NOT IN "
+                           "(SELECT id FROM import_batches)"),
+              0);
+    EXPECT_EQ(QueryInt(db, "SELECT COALESCE(SUM(inserted), 0) FROM import_batches"),
+              QueryInt(db, "SELECT COUNT(*) FROM events"));
+  }
+  std::string out;
+  ASSERT_EQ(RunCommand(Quote(CliPath()) + " import --quiet --db " + Quote(db) + " " + files, &out),
+            0)
+      << out;
+  EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM import_batches"), 41);
+  EXPECT_EQ(QueryInt(db, "SELECT SUM(rows_read) FROM import_batches"), 343201);
+  EXPECT_EQ(QueryText(db, "PRAGMA integrity_check"), "ok");
+}
+
+}  // namespace
+}  // namespace crimecast
