@@ -244,6 +244,9 @@ Result<FeatureBuilder> FeatureBuilder::Create(const EventGridIndex& index, const
   const std::string l = WindowLabel(b.monthly_, b.long_window_);
   n.push_back("decay_cell");
   n.push_back("decay_nbhd");
+  for (int g = 0; g < kCategoryGroupCount; ++g) {
+    n.push_back(fmt::format("decay_{}", CategoryGroupName(g)));
+  }
   n.push_back("ring1_" + s);
   n.push_back("ring1_" + l);
   b.col_ring1_all_ = n.size();
@@ -318,7 +321,8 @@ FeatureRows FeatureBuilder::Compute(std::int64_t t) const {
   const std::size_t s_season = nw, s_phase = nw + 1, s_group = nw + 2;
   const std::size_t s_points = s_group + kCategoryGroupCount;
   const std::size_t s_decay = s_points + 1;
-  const std::size_t s_nr = s_decay + 1;
+  const std::size_t s_gdecay = s_decay + 1;
+  const std::size_t s_nr = s_gdecay + kCategoryGroupCount;
   const std::size_t per = s_nr + n_nr;
   const NearRepeatKernel decay{1.0, half_life_s_ / std::log(2.0)};
   std::vector<double> acc(n_active * per, 0.0);
@@ -342,7 +346,9 @@ FeatureRows FeatureBuilder::Compute(std::int64_t t) const {
       for (const std::uint32_t e : idx.Events(a).first(before)) {
         const double w = WeightOf(h, e);
         out[s_group + CategoryGroup(h.category[e])] += w;
-        out[s_decay] += w * decay.TimeWeight(t, h.t_start[e], h.t_end[e]);
+        const double dw = w * decay.TimeWeight(t, h.t_start[e], h.t_end[e]);
+        out[s_decay] += dw;
+        out[s_gdecay + CategoryGroup(h.category[e])] += dw;
         for (std::size_t k = 0; k < n_nr; ++k) {
           out[s_nr + k] += w * near_repeat_[k].TimeWeight(t, h.t_start[e], h.t_end[e]);
         }
@@ -489,6 +495,9 @@ FeatureRows FeatureBuilder::Compute(std::int64_t t) const {
       const double self_decay = self ? self[s_decay] * decay_norm : 0.0;
       out[col++] = static_cast<float>(self_decay);
       out[col++] = static_cast<float>(nb_decay * decay_norm);
+      for (int g = 0; g < kCategoryGroupCount; ++g) {
+        out[col++] = self ? static_cast<float>(self[s_gdecay + g] * decay_norm) : 0.0f;
+      }
       rows.base[row] = static_cast<float>(kBaseCell * self_decay +
                                           (1 - kBaseCell) * nb_decay * decay_norm / 9.0 +
                                           base_floor);
@@ -541,7 +550,7 @@ FeatureRows FeatureBuilder::Compute(std::int64_t t) const {
   // "time since" and share is missing.
   rows.empty_row.assign(rows.cols, 0.0f);
   {
-    std::size_t col = nw + 7;
+    std::size_t col = nw + 7 + kCategoryGroupCount;
     rows.empty_row[col++] = 0.0f;  // trend_cell: log(0.5 / 0.5)
     rows.empty_row[col++] = 0.0f;  // trend_nbhd
     rows.empty_row[col++] = season_known ? 0.0f : kNaN;

@@ -110,4 +110,8 @@ std::unique_ptr<Model> MakeLearnedModel(const ModelOptions& options, LearnedOpti
 // Parses the options and builds the model; fails on unknown keys.
 Result<std::unique_ptr<Model>> MakeLearnedModel(const ModelOptions& options = {});
 
+// The "auto" model (models/auto_model.hpp) with its candidates taken from the model registry
+// (CreateModel). Fails on unknown keys.
+Result<std::unique_ptr<Model>> MakeAutoModel(const ModelOptions& options = {});
+
 }  // namespace crimecast::models
