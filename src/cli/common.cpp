@@ -1,11 +1,10 @@
 #include "cli/common.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 namespace crimecast::cli {
 
@@ -18,9 +17,9 @@ Result<std::unique_ptr<storage::SqliteEventStore>> OpenStore(const std::string& 
 
 Result<std::unique_ptr<storage::SqliteEventStore>> OpenExistingStore(const std::string& path) {
   if (!std::filesystem::exists(path)) {
-    return Fail(ErrorCode::kFileNotFound,
-                fmt::format("database '{}' does not exist (create it with `crimecast import`)",
-                            path));
+    return Fail(
+        ErrorCode::kFileNotFound,
+        fmt::format("database '{}' does not exist (create it with `crimecast import`)", path));
   }
   return storage::SqliteEventStore::Open(path);
 }

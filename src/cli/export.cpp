@@ -1,8 +1,8 @@
 // crimecast export: every event matching the filters as CSV or GeoJSON (streamed).
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <fstream>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"

@@ -1,9 +1,9 @@
 // crimecast import: load data.police.uk downloads, canonical CSV or mapped feeds into a store.
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-
-#include <fmt/format.h>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
@@ -159,7 +159,7 @@ int Run(const Args& a) {
                  static_cast<long long>(shown_errors - kMaxShown),
                  a.errors_path.empty() ? " (use --errors FILE.csv to keep them all)" : "");
   }
-  if (files_ok == 0) return kExitInput;               // nothing could be imported
+  if (files_ok == 0) return kExitInput;  // nothing could be imported
   if (a.strict && (files_failed > 0 || total.rejected > 0)) return kExitPartial;
   return 0;
 }

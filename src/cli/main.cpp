@@ -1,6 +1,5 @@
 // crimecast: the command-line client. Thin: parses arguments, calls the core library, prints.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <exception>
 

@@ -1,9 +1,9 @@
 // crimecast stats: what a store holds: counts by month x category, unlocated, merged repeats,
 // out-of-area, and every import batch.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <map>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
@@ -52,11 +52,12 @@ int Run(const Args& a) {
     unlocated += c.unlocated;
     out_of_area += c.out_of_area;
   }
-  std::int64_t rows_read = 0, merged = 0, rejected = 0, duplicate = 0;
+  std::int64_t rows_read = 0, merged = 0, rejected = 0, duplicate = 0, rows_unlocated = 0;
   std::array<std::int64_t, kCategoryCount> rows_by_cat{};
   for (const auto& b : *batches) {
     for (int c = 0; c < kCategoryCount; ++c) rows_by_cat[c] += b.rows_by_category[c];
     rows_read += b.rows_read;
+    rows_unlocated += b.unlocated;
     merged += b.merged;
     rejected += b.rejected;
     duplicate += b.duplicate;
@@ -68,6 +69,7 @@ int Run(const Args& a) {
     j["unlocated"] = unlocated;
     j["out_of_area"] = out_of_area;
     j["rows_read"] = rows_read;
+    j["rows_unlocated"] = rows_unlocated;
     j["merged_repeats"] = merged;
     j["duplicates"] = duplicate;
     j["rejected"] = rejected;
@@ -108,9 +110,12 @@ int Run(const Args& a) {
 
   std::printf("events: %lld (unlocated %lld, out-of-area %lld)\n", static_cast<long long>(events),
               static_cast<long long>(unlocated), static_cast<long long>(out_of_area));
-  std::printf("rows read: %lld in %zu batches; merged repeats %lld; duplicates %lld; rejected %lld\n\n",
-              static_cast<long long>(rows_read), batches->size(), static_cast<long long>(merged),
-              static_cast<long long>(duplicate), static_cast<long long>(rejected));
+  std::printf(
+      "rows read: %lld in %zu batches (%lld unlocated); repeated ids merged into one event: %lld "
+      "across months, %lld within a month or re-read; rejected %lld\n\n",
+      static_cast<long long>(rows_read), batches->size(), static_cast<long long>(rows_unlocated),
+      static_cast<long long>(merged), static_cast<long long>(duplicate),
+      static_cast<long long>(rejected));
   // Month x category table; only categories present get a column.
   std::vector<int> cols;
   for (int c = 0; c < kCategoryCount; ++c) {

@@ -25,8 +25,8 @@ std::string Quote(const std::filesystem::path& p) { return "'" + p.string() + "'
 
 nlohmann::json Stats(const std::filesystem::path& db) {
   std::string out;
-  const int rc = RunCommand(Quote(CliPath()) + " stats --json --db " + Quote(db) + " 2>/dev/null",
-                            &out);
+  const int rc =
+      RunCommand(Quote(CliPath()) + " stats --json --db " + Quote(db) + " 2>/dev/null", &out);
   EXPECT_EQ(rc, 0) << out;
   return nlohmann::json::parse(out);
 }
@@ -38,30 +38,38 @@ TEST(ImportCli, GwentTwentyFourMonthsMatchesReadmeAndReimportAddsNothing) {
   const auto dir = TempDir("gwent-import");
   const auto db = dir / "gwent.db";
   std::string out;
-  ASSERT_EQ(RunCommand(Quote(CliPath()) + " import --quiet --db " + Quote(db) +
-                           " --errors " + Quote(dir / "errors.csv") + " " + GwentGlob(),
+  ASSERT_EQ(RunCommand(Quote(CliPath()) + " import --quiet --db " + Quote(db) + " --errors " +
+                           Quote(dir / "errors.csv") + " " + GwentGlob(),
                        &out),
             0)
       << out;
   const auto s = Stats(db);
   EXPECT_EQ(s["rows_read"], 131216);
   EXPECT_EQ(s["rejected"], 0);
-  EXPECT_EQ(s["unlocated"], 1256);
+  EXPECT_EQ(s["rows_unlocated"], 1256);
   // Per-category row counts exactly as the folder's README gives them.
-  const std::map<std::string, int> readme = {
-      {"Violence and sexual offences", 51146}, {"Anti-social behaviour", 23498},
-      {"Public order", 17277},                 {"Shoplifting", 7766},
-      {"Other theft", 7670},                   {"Criminal damage and arson", 6099},
-      {"Vehicle crime", 5676},                 {"Burglary", 3435},
-      {"Other crime", 3145},                   {"Drugs", 2922},
-      {"Possession of weapons", 908},          {"Robbery", 675},
-      {"Bicycle theft", 549},                  {"Theft from the person", 450}};
+  const std::map<std::string, int> readme = {{"Violence and sexual offences", 51146},
+                                             {"Anti-social behaviour", 23498},
+                                             {"Public order", 17277},
+                                             {"Shoplifting", 7766},
+                                             {"Other theft", 7670},
+                                             {"Criminal damage and arson", 6099},
+                                             {"Vehicle crime", 5676},
+                                             {"Burglary", 3435},
+                                             {"Other crime", 3145},
+                                             {"Drugs", 2922},
+                                             {"Possession of weapons", 908},
+                                             {"Robbery", 675},
+                                             {"Bicycle theft", 549},
+                                             {"Theft from the person", 450}};
   for (const auto& [name, n] : readme) EXPECT_EQ(s["rows_by_category"][name], n) << name;
-  // Repeated Crime IDs across months are merged into one event each; the README counts 726
-  // ids that occur in more than one file.
+  // A repeated Crime ID is one crime: 726 rows repeat an id already seen (12 in a later month,
+  // merged with the latest outcome; 714 within the same month's file).
   const std::int64_t merged = s["merged_repeats"];
-  EXPECT_GE(merged, 726);
-  EXPECT_EQ(s["events"].get<std::int64_t>() + merged, 131216);
+  const std::int64_t dup = s["duplicates"];
+  EXPECT_EQ(merged, 12);
+  EXPECT_EQ(merged + dup, 726);
+  EXPECT_EQ(s["events"], 131216 - 726);
   EXPECT_GE(s["out_of_area"].get<int>(), 1);  // the Barnsley row, at least
 
   // Importing the same files again adds nothing: skipped by content hash...
@@ -70,14 +78,16 @@ TEST(ImportCli, GwentTwentyFourMonthsMatchesReadmeAndReimportAddsNothing) {
   EXPECT_NE(out.find("already imported"), std::string::npos);
   EXPECT_EQ(Stats(db)["events"], s["events"]);
   // ... and, forced to re-read every row, de-duplicated row by row.
-  ASSERT_EQ(RunCommand(Quote(CliPath()) + " import --force --quiet --db " + Quote(db) + " " +
-                           GwentGlob(),
-                       &out),
-            0)
+  ASSERT_EQ(
+      RunCommand(Quote(CliPath()) + " import --force --quiet --db " + Quote(db) + " " + GwentGlob(),
+                 &out),
+      0)
       << out;
   const auto s2 = Stats(db);
   EXPECT_EQ(s2["events"], s["events"]);
-  EXPECT_EQ(s2["merged_repeats"], s["merged_repeats"]);  // merges were not counted twice
+  EXPECT_EQ(s2["rows_read"], 2 * 131216);                         // every row was read again ...
+  EXPECT_EQ(s2["duplicates"].get<std::int64_t>(), dup + 131216);  // ... and changed nothing
+  EXPECT_EQ(s2["merged_repeats"], s["merged_repeats"]);           // merges were not counted twice
 }
 
 TEST(ImportCli, VancouverThroughShippedMapping) {
@@ -85,12 +95,12 @@ TEST(ImportCli, VancouverThroughShippedMapping) {
   const auto dir = TempDir("vancouver-import");
   const auto db = dir / "van.db";
   std::string out;
-  ASSERT_EQ(RunCommand(Quote(CliPath()) + " import --quiet --format mapped --mapping " +
-                           Quote(testing::SourceDir() / "mappings" / "vancouver-vpd.toml") +
-                           " --db " + Quote(db) + " " +
-                           Quote(SharedDataDir() / "vancouver-vpd-crime") + "/*.csv",
-                       &out),
-            0)
+  ASSERT_EQ(
+      RunCommand(Quote(CliPath()) + " import --quiet --format mapped --mapping " +
+                     Quote(testing::SourceDir() / "mappings" / "vancouver-vpd.toml") + " --db " +
+                     Quote(db) + " " + Quote(SharedDataDir() / "vancouver-vpd-crime") + "/*.csv",
+                 &out),
+      0)
       << out;
   const auto s = Stats(db);
   EXPECT_EQ(s["rows_read"], 103918);
@@ -105,14 +115,14 @@ TEST(ImportCli, ExportWritesEveryEventIncludingUnlocated) {
   const auto db = dir / "g.db";
   const auto file = SharedDataDir() / "police-uk-gwent-street" / "2024-01-gwent-street.csv";
   std::string out;
-  ASSERT_EQ(RunCommand(Quote(CliPath()) + " import --quiet --db " + Quote(db) + " " + Quote(file),
-                       &out),
-            0)
+  ASSERT_EQ(
+      RunCommand(Quote(CliPath()) + " import --quiet --db " + Quote(db) + " " + Quote(file), &out),
+      0)
       << out;
   const std::int64_t events = Stats(db)["events"];
-  ASSERT_EQ(RunCommand(Quote(CliPath()) + " export --db " + Quote(db) + " --out " +
-                           Quote(dir / "all.csv"),
-                       &out),
+  ASSERT_EQ(RunCommand(
+                Quote(CliPath()) + " export --db " + Quote(db) + " --out " + Quote(dir / "all.csv"),
+                &out),
             0)
       << out;
   std::ifstream in(dir / "all.csv");
@@ -199,8 +209,9 @@ TEST(ImportCli, KillNineMidImportLeavesWholeBatchesAndRerunCompletes) {
     }
     EXPECT_EQ(QueryText(db, "PRAGMA integrity_check"), "ok");
     // No event belongs to a batch that is not recorded, and every batch's new events are there.
-    EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM events WHERE batch_id NOT IN "
-                           "(SELECT id FROM import_batches)"),
+    EXPECT_EQ(QueryInt(db,
+                       "SELECT COUNT(*) FROM events WHERE batch_id NOT IN "
+                       "(SELECT id FROM import_batches)"),
               0);
     EXPECT_EQ(QueryInt(db, "SELECT COALESCE(SUM(inserted), 0) FROM import_batches"),
               QueryInt(db, "SELECT COUNT(*) FROM events"));

@@ -6,9 +6,11 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -85,7 +87,8 @@ TEST(ReadersITest, GwentTwentyFourFilesMatchReadme) {
       }
       EXPECT_EQ(e.source, "police-uk");
       EXPECT_EQ(e.when.end - e.when.start >= std::chrono::hours{24 * 28}, true);
-      if (e.category == Category::kAntiSocialBehaviour && e.source_id.find('#') != e.source_id.npos) {
+      if (e.category == Category::kAntiSocialBehaviour &&
+          e.source_id.find('#') != e.source_id.npos) {
         ++asb_without_id;
         asb_ids.insert(e.source_id);
       }
@@ -133,7 +136,9 @@ TEST(ReadersITest, GwentReimportGivesIdenticalIds) {
   for (std::size_t i = 0; i < a.events.size(); ++i) {
     ASSERT_EQ(a.events[i].source_id, b.events[i].source_id) << i;
     ASSERT_EQ(a.events[i].Located(), b.events[i].Located()) << i;
-    if (a.events[i].Located()) ASSERT_EQ(a.events[i].x, b.events[i].x) << i;
+    if (a.events[i].Located()) {
+      ASSERT_EQ(a.events[i].x, b.events[i].x) << i;
+    }
   }
 }
 
@@ -164,8 +169,27 @@ TEST(ReadersITest, GwentOutOfAreaPointsAreFlagged) {
   EXPECT_TRUE(barnsley_flagged);
   EXPECT_GE(flagged, 10u);
   EXPECT_LT(flagged, located / 500);  // a handful, not a share of the force
-  // No Gwent LSOA is flagged: Gwent's own LSOAs are Welsh (W01...) and lie within ~35 km of the
-  // centre; flagged ones are either English or far-west Welsh.
+  // No row of Gwent's five local authorities is flagged (LSOA names from the raw files; these
+  // files have no quoted fields, so splitting on commas is exact).
+  std::map<std::string, std::string> lsoa_names;
+  for (const auto& file : CsvFiles(SharedDataDir() / "police-uk-gwent-street")) {
+    std::ifstream in(file);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::vector<std::string> f;
+      std::stringstream ss(line);
+      for (std::string cell; std::getline(ss, cell, ',');) f.push_back(cell);
+      if (f.size() > 8) lsoa_names[f[7]] = f[8];
+    }
+  }
+  std::size_t flagged_in_gwent = 0;
+  for (const auto& [code, n] : flagged_areas) {
+    const std::string& name = lsoa_names[code];
+    for (const char* la : {"Newport", "Caerphilly", "Torfaen", "Monmouthshire", "Blaenau Gwent"}) {
+      if (name.rfind(la, 0) == 0) flagged_in_gwent += static_cast<std::size_t>(n);
+    }
+  }
+  EXPECT_EQ(flagged_in_gwent, 0u);
   const AreaCheckResult whole = CheckArea(all);
   std::cout << "[ gwent    ] out-of-area (all 24 files as one batch): " << whole.flagged
             << ", centre (" << whole.centre_x << ", " << whole.centre_y << "), radius "
@@ -251,8 +275,8 @@ TEST(ReadersITest, VancouverThroughShippedMapping) {
       by_category[e.category]++;
       EXPECT_EQ(e.source, "vancouver-vpd");
       EXPECT_EQ(e.force, "Vancouver Police Department");
-      if (e.when.Length() == std::chrono::hours{24} ||
-          e.when.Length() == std::chrono::hours{23} || e.when.Length() == std::chrono::hours{25}) {
+      if (e.when.Length() == std::chrono::hours{24} || e.when.Length() == std::chrono::hours{23} ||
+          e.when.Length() == std::chrono::hours{25}) {
         ++day_intervals;
       } else {
         ASSERT_EQ(e.when.Length(), std::chrono::seconds{1});

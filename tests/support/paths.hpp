@@ -23,12 +23,12 @@ int RunCommand(const std::string& command, std::string* output = nullptr);
 }  // namespace crimecast::testing
 
 // Skips the current test with a clear message when ../shared/data (or one folder of it) is absent.
-#define CRIMECAST_REQUIRE_SHARED_DATA(subdir)                                                   \
-  do {                                                                                          \
-    if (::crimecast::testing::SharedDataDir().empty() ||                                        \
-        !std::filesystem::exists(::crimecast::testing::SharedDataDir() / (subdir))) {          \
-      GTEST_SKIP() << "shared data folder '" << (subdir)                                        \
-                   << "' not found (expected ../shared/data beside the checkout, or set "       \
-                      "CRIMECAST_SHARED_DATA); skipping real-data test";                        \
-    }                                                                                           \
+#define CRIMECAST_REQUIRE_SHARED_DATA(subdir)                                             \
+  do {                                                                                    \
+    if (::crimecast::testing::SharedDataDir().empty() ||                                  \
+        !std::filesystem::exists(::crimecast::testing::SharedDataDir() / (subdir))) {     \
+      GTEST_SKIP() << "shared data folder '" << (subdir)                                  \
+                   << "' not found (expected ../shared/data beside the checkout, or set " \
+                      "CRIMECAST_SHARED_DATA); skipping real-data test";                  \
+    }                                                                                     \
   } while (0)

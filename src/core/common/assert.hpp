@@ -7,11 +7,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define CRIMECAST_ASSERT(cond, why)                                                        \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
-      std::fprintf(stderr, "%s:%d: assertion failed: %s (%s)\n", __FILE__, __LINE__, #cond, \
-                   why);                                                                   \
-      std::abort();                                                                        \
-    }                                                                                      \
+#define CRIMECAST_ASSERT(cond, why)                                                               \
+  do {                                                                                            \
+    if (!(cond)) {                                                                                \
+      std::fprintf(stderr, "%s:%d: assertion failed: %s (%s)\n", __FILE__, __LINE__, #cond, why); \
+      std::abort();                                                                               \
+    }                                                                                             \
   } while (0)

@@ -11,6 +11,7 @@
 //   and similar faults and are converted to Error in the CLI's main and the server's handler.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -92,22 +93,23 @@ struct Unexpected {
 template <class T>
 class Result {
  public:
-  Result(T v) : ok_(true), value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
-  Result(Unexpected u) : ok_(false), error_(std::move(u.error_)) {}  // NOLINT
-  bool has_value() const { return ok_; }
-  explicit operator bool() const { return ok_; }
-  T& value() & { return value_; }
-  const T& value() const& { return value_; }
-  T&& value() && { return std::move(value_); }
-  T& operator*() & { return value_; }
-  const T& operator*() const& { return value_; }
-  T* operator->() { return &value_; }
-  const T* operator->() const { return &value_; }
+  Result(T v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
+  Result(Unexpected u) : error_(std::move(u.error_)) {}  // NOLINT
+  bool has_value() const { return value_.has_value(); }
+  explicit operator bool() const { return value_.has_value(); }
+  T& value() & { return *value_; }
+  const T& value() const& { return *value_; }
+  T&& value() && { return std::move(*value_); }
+  T& operator*() & { return *value_; }
+  const T& operator*() const& { return *value_; }
+  T&& operator*() && { return std::move(*value_); }
+  T* operator->() { return &*value_; }
+  const T* operator->() const { return &*value_; }
   const Error& error() const { return error_; }
 
  private:
-  bool ok_;
-  T value_{};
+  // optional, not a T member: T need not be default-constructible (e.g. Projection).
+  std::optional<T> value_;
   Error error_{};
 };
 template <>

@@ -1,5 +1,7 @@
 #include "core/common/time.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -7,8 +9,6 @@
 #include <mutex>
 #include <optional>
 #include <sstream>
-
-#include <fmt/format.h>
 
 namespace crimecast {
 namespace {
@@ -100,9 +100,9 @@ bool IsValidCivil(const CivilTime& c) {
 }
 
 TimePoint CivilToUtc(const CivilTime& c) {
-  const sys_days d = year_month_day{std::chrono::year{c.year},
-                                    std::chrono::month{static_cast<unsigned>(c.month)},
-                                    std::chrono::day{static_cast<unsigned>(c.day)}};
+  const sys_days d =
+      year_month_day{std::chrono::year{c.year}, std::chrono::month{static_cast<unsigned>(c.month)},
+                     std::chrono::day{static_cast<unsigned>(c.day)}};
   return TimePoint{d.time_since_epoch()} + std::chrono::hours{c.hour} +
          std::chrono::minutes{c.minute} + Seconds{c.second};
 }
@@ -111,9 +111,9 @@ CivilTime UtcToCivil(TimePoint t) {
   const auto d = std::chrono::floor<days>(t);
   const year_month_day ymd{d};
   const auto secs = (t - d).count();
-  return CivilTime{static_cast<int>(ymd.year()), static_cast<int>(unsigned(ymd.month())),
+  return CivilTime{static_cast<int>(ymd.year()),          static_cast<int>(unsigned(ymd.month())),
                    static_cast<int>(unsigned(ymd.day())), static_cast<int>(secs / 3600),
-                   static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60)};
+                   static_cast<int>(secs / 60 % 60),      static_cast<int>(secs % 60)};
 }
 
 TimeZone::TimeZone(std::string name, std::vector<Transition> transitions)
@@ -200,8 +200,9 @@ Result<TimePoint> ParseDateTime(std::string_view text, const TimeZone* tz) {
     return Fail(ErrorCode::kBadTime, fmt::format("'{}' is not an ISO 8601 time: {}", text, why));
   };
   CivilTime c;
-  if (text.size() < 10 || text[4] != '-' || text[7] != '-' || !ParseInt(text.substr(0, 4), c.year) ||
-      !ParseInt(text.substr(5, 2), c.month) || !ParseInt(text.substr(8, 2), c.day)) {
+  if (text.size() < 10 || text[4] != '-' || text[7] != '-' ||
+      !ParseInt(text.substr(0, 4), c.year) || !ParseInt(text.substr(5, 2), c.month) ||
+      !ParseInt(text.substr(8, 2), c.day)) {
     return bad("expected YYYY-MM-DD");
   }
   std::string_view rest = text.substr(10);
@@ -227,8 +228,8 @@ Result<TimePoint> ParseDateTime(std::string_view text, const TimeZone* tz) {
     if (!rest.empty()) {
       if (rest == "Z" || rest == "z") {
         offset_s = 0;
-      } else if ((rest[0] == '+' || rest[0] == '-') && (rest.size() == 6 || rest.size() == 5 ||
-                                                        rest.size() == 3)) {
+      } else if ((rest[0] == '+' || rest[0] == '-') &&
+                 (rest.size() == 6 || rest.size() == 5 || rest.size() == 3)) {
         int oh = 0;
         int om = 0;
         const bool ok = ParseInt(rest.substr(1, 2), oh) &&

@@ -90,9 +90,9 @@ Result<TimePoint> ParseDateTime(std::string_view text, const TimeZone* tz = null
 // Accepts "YYYY-MM" (start of the month) or anything ParseDateTime accepts.
 Result<TimePoint> ParseInstant(std::string_view text, const TimeZone* tz = nullptr);
 
-std::string FormatIso(TimePoint t);  // "2024-03-05T14:30:00Z"
+std::string FormatIso(TimePoint t);    // "2024-03-05T14:30:00Z"
 std::string FormatMonth(TimePoint t);  // "2024-03"
-std::string FormatDate(TimePoint t);  // "2024-03-05"
+std::string FormatDate(TimePoint t);   // "2024-03-05"
 
 TimePoint AddMonths(TimePoint t, int months);  // calendar months, keeping day-of-month clamp
 TimePoint StartOfMonth(TimePoint t);

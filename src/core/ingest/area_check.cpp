@@ -29,53 +29,68 @@ double Median(std::vector<double>& v) {
 
 }  // namespace
 
+bool AreaFit::Outside(double x, double y) const {
+  return std::hypot(x - centre_x, y - centre_y) > cutoff_m;
+}
+
+AreaFit FitArea(std::vector<double> xs, std::vector<double> ys, const AreaCheckOptions& options) {
+  AreaFit fit;
+  if (xs.empty() || xs.size() != ys.size()) return fit;
+  std::vector<double> ds(xs.size());
+  // Distances need the original pairing, so compute the centre on copies.
+  {
+    std::vector<double> cx = xs;
+    std::vector<double> cy = ys;
+    fit.centre_x = Median(cx);
+    fit.centre_y = Median(cy);
+  }
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    ds[k] = std::hypot(xs[k] - fit.centre_x, ys[k] - fit.centre_y);
+  }
+  fit.radius_m = Quantile(ds, options.quantile);
+  fit.cutoff_m = std::max(fit.radius_m + options.margin_m, options.radius_factor * fit.radius_m);
+  return fit;
+}
+
 AreaCheckResult CheckArea(std::vector<Event>& events, const AreaCheckOptions& options) {
   AreaCheckResult result;
-  std::map<int, std::vector<std::size_t>> groups;
+  std::map<std::pair<int, std::string>, std::vector<std::size_t>> groups;
   for (std::size_t i = 0; i < events.size(); ++i) {
     Event& e = events[i];
     e.out_of_area = false;
-    if (e.Located() && std::isfinite(e.x) && std::isfinite(e.y)) groups[e.epsg].push_back(i);
+    if (e.Located() && std::isfinite(e.x) && std::isfinite(e.y)) {
+      groups[{e.epsg, e.force}].push_back(i);
+    }
   }
   std::size_t largest = 0;
-  std::vector<double> xs;
-  std::vector<double> ys;
-  std::vector<double> ds;
-  for (const auto& [epsg, idx] : groups) {
+  for (const auto& [key, idx] : groups) {
     result.located += idx.size();
     const bool report = idx.size() > largest;
     if (report) {
       largest = idx.size();
-      result.epsg = epsg;
+      result.epsg = key.first;
       result.centre_x = result.centre_y = result.radius_m = result.cutoff_m = 0;
     }
     if (idx.size() < std::max<std::size_t>(options.min_points, 1)) continue;
-    xs.resize(idx.size());
-    ys.resize(idx.size());
+    std::vector<double> xs(idx.size());
+    std::vector<double> ys(idx.size());
     for (std::size_t k = 0; k < idx.size(); ++k) {
       xs[k] = events[idx[k]].x;
       ys[k] = events[idx[k]].y;
     }
-    const double cx = Median(xs);
-    const double cy = Median(ys);
-    ds.resize(idx.size());
-    for (std::size_t k = 0; k < idx.size(); ++k) {
-      ds[k] = std::hypot(events[idx[k]].x - cx, events[idx[k]].y - cy);
-    }
-    const double radius = Quantile(ds, options.quantile);
-    const double cutoff = std::max(radius + options.margin_m, options.radius_factor * radius);
+    const AreaFit fit = FitArea(std::move(xs), std::move(ys), options);
     for (std::size_t i : idx) {
       Event& e = events[i];
-      if (std::hypot(e.x - cx, e.y - cy) > cutoff) {
+      if (fit.Outside(e.x, e.y)) {
         e.out_of_area = true;
         ++result.flagged;
       }
     }
     if (report) {
-      result.centre_x = cx;
-      result.centre_y = cy;
-      result.radius_m = radius;
-      result.cutoff_m = cutoff;
+      result.centre_x = fit.centre_x;
+      result.centre_y = fit.centre_y;
+      result.radius_m = fit.radius_m;
+      result.cutoff_m = fit.cutoff_m;
     }
   }
   return result;

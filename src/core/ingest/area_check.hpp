@@ -21,11 +21,17 @@
 // Britain is flagged. A batch with fewer than `min_points` located events is too small to define
 // an area and is left unflagged.
 //
-// Cost: O(n) (two nth_element selections and one pass); memory: three doubles per located event.
-// Batches mixing several EPSG codes are checked per code.
+// Cost: O(n) (nth_element selections and one pass); memory: three doubles per located event.
+// Points are grouped by (EPSG code, Event::force) and each group gets its own fit: a batch that
+// mixes forces (one combined national file) judges every force by its own extent, and points in
+// different CRSs are never compared.
+//
+// FitArea() is the rule's core: a streaming importer can fit it on its first chunk and apply
+// AreaFit::Outside() to later chunks.
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "core/ingest/event.hpp"
@@ -39,10 +45,24 @@ struct AreaCheckOptions {
   std::size_t min_points = 20;  // fewer located events: nothing is flagged
 };
 
+// The fitted rule for one group of points.
+struct AreaFit {
+  double centre_x = 0;  // metres
+  double centre_y = 0;
+  double radius_m = 0;  // robust radius R
+  double cutoff_m = 0;  // max(R + margin, factor x R)
+  bool Outside(double x, double y) const;
+};
+
+// Fits the rule to points (projected metres; xs.size() == ys.size() > 0). Takes copies because
+// the selections reorder them.
+AreaFit FitArea(std::vector<double> xs, std::vector<double> ys,
+                const AreaCheckOptions& options = {});
+
 struct AreaCheckResult {
   std::size_t located = 0;  // events with usable x/y
   std::size_t flagged = 0;  // of which now out_of_area
-  // Of the largest EPSG group (the only one, normally):
+  // Of the largest (EPSG, force) group (the only one, normally):
   int epsg = 0;
   double centre_x = 0;
   double centre_y = 0;

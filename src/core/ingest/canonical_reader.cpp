@@ -9,10 +9,10 @@
 // * time: see time_pattern.hpp (YYYY-MM month, YYYY-MM-DD day, or a date-time).
 // * location: exact points (quality "exact" unless a `quality` column says "snapped"); both
 //   coordinates empty = withheld.
+#include <fmt/format.h>
+
 #include <array>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "core/ingest/csv_event_reader.hpp"
 #include "core/ingest/text.hpp"
@@ -48,9 +48,9 @@ class CanonicalReader final : public CsvEventReader {
     set_source(options.source.empty() ? "csv" : options.source);
     SetCoordinateFields(header().name(cols.a), header().name(cols.b));
     if (xy) SetInputEpsg(options.input_epsg);
-    text_columns_ = {cols.id,       cols.category,  cols.time,    cols.a,
-                     cols.b,        cols.source_type, cols.location, cols.area_code,
-                     cols.outcome,  cols.force,     cols.quality};
+    text_columns_ = {cols.id,      cols.category,    cols.time,     cols.a,
+                     cols.b,       cols.source_type, cols.location, cols.area_code,
+                     cols.outcome, cols.force,       cols.quality};
   }
   std::string format_name() const override { return "csv"; }
 
@@ -105,9 +105,9 @@ bool CanonicalReader::ConvertRecord(const CsvRecord& r, std::vector<Event>& even
     } else if (IEquals(quality_text, "withheld")) {
       withheld_by_quality = true;
     } else {
-      RowFail(line, header().name(cols_.quality), ErrorCode::kBadField,
-              fmt::format("quality '{}' must be exact, snapped or withheld",
-                          Excerpt(quality_text)));
+      RowFail(
+          line, header().name(cols_.quality), ErrorCode::kBadField,
+          fmt::format("quality '{}' must be exact, snapped or withheld", Excerpt(quality_text)));
       return false;
     }
   }
@@ -215,9 +215,9 @@ Result<std::unique_ptr<EventReader>> CreateCanonicalReader(std::string file,
                             file, missing, h.Describe()));
   }
   if (has_lonlat && has_xy) {
-    return Fail(ErrorCode::kMissingColumn,
-                fmt::format("{}: the header has both lon/lat and x/y columns; keep one pair",
-                            file));
+    return Fail(
+        ErrorCode::kMissingColumn,
+        fmt::format("{}: the header has both lon/lat and x/y columns; keep one pair", file));
   }
   if (has_xy && options.input_epsg == 0) {
     return Fail(ErrorCode::kBadCrs,

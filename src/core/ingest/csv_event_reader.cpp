@@ -1,12 +1,12 @@
 #include "core/ingest/csv_event_reader.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "core/ingest/text.hpp"
 #include "core/spatial/projection.hpp"
@@ -52,9 +52,13 @@ std::optional<std::string> SniffNotCsv(std::string_view head) {
       {"PK\x03\x04", "a ZIP archive (or an .xlsx/.ods spreadsheet: export it as CSV)"},
       {"\x1F\x8B", "a gzip-compressed file (decompress it first)"},
       {"BZh", "a bzip2-compressed file (decompress it first)"},
-      {"\xFD" "7zXZ", "an xz-compressed file (decompress it first)"},
+      {"\xFD"
+       "7zXZ",
+       "an xz-compressed file (decompress it first)"},
       {"SQLite format 3", "an SQLite database"},
-      {"\x7F" "ELF", "an executable program"},
+      {"\x7F"
+       "ELF",
+       "an executable program"},
       {"\xD0\xCF\x11\xE0", "a legacy Microsoft Office document (export it as CSV)"},
       {"\xFF\xFE", "UTF-16 text (save it as UTF-8)"},
       {"\xFE\xFF", "UTF-16 text (save it as UTF-8)"},
@@ -63,8 +67,8 @@ std::optional<std::string> SniffNotCsv(std::string_view head) {
     if (StartsWith(head, m.bytes)) return std::string("the data looks like ") + std::string(m.what);
   }
   std::size_t i = 0;
-  while (i < head.size() && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' ||
-                             head[i] == '\n')) {
+  while (i < head.size() &&
+         (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n')) {
     ++i;
   }
   if (i < head.size() && (head[i] == '{' || head[i] == '[')) {
@@ -134,13 +138,15 @@ Result<OpenedCsv> OpenCsv(std::unique_ptr<ByteSource> source, const std::string&
 }
 
 Result<const spatial::Projection*> CachedProjection(int from_epsg, int to_epsg) {
-  thread_local std::map<std::pair<int, int>, spatial::Projection> cache;
+  // Leases from the process-wide pool: the importer reads each file on a fresh thread, and a
+  // thread's leases go back to the pool when it exits.
+  thread_local std::map<std::pair<int, int>, spatial::ProjectionLease> cache;
   const auto key = std::make_pair(from_epsg, to_epsg);
-  if (auto it = cache.find(key); it != cache.end()) return &it->second;
-  auto p = spatial::Projection::Create(from_epsg, to_epsg);
+  if (auto it = cache.find(key); it != cache.end()) return it->second.get();
+  auto p = spatial::LeaseProjection(from_epsg, to_epsg);
   if (!p) return Unexpected(p.error());
   auto [it, inserted] = cache.emplace(key, std::move(*p));
-  return &it->second;
+  return it->second.get();
 }
 
 PointCache& SharedPointCache(int input_epsg, int store_epsg) {
@@ -163,8 +169,8 @@ double CsvEventReader::fraction_done() const {
   if (done_) return 1.0;
   const std::uint64_t total = tokenizer_->size_hint();
   if (total == 0) return 0.0;
-  return std::min(1.0, static_cast<double>(tokenizer_->bytes_consumed()) /
-                           static_cast<double>(total));
+  return std::min(1.0,
+                  static_cast<double>(tokenizer_->bytes_consumed()) / static_cast<double>(total));
 }
 
 void CsvEventReader::RowFail(std::int64_t line, std::string_view field, ErrorCode code,
@@ -194,8 +200,7 @@ bool CsvEventReader::CheckText(const CsvRecord& record, std::span<const int> col
     const std::string_view f = record.fields[static_cast<std::size_t>(c)];
     const TextCheck check = ingest::CheckText(f);
     if (check.problem != TextProblem::kNone) {
-      RowFail(record.line, header_.name(c), ErrorCode::kBadEncoding,
-              DescribeTextProblem(check, f));
+      RowFail(record.line, header_.name(c), ErrorCode::kBadEncoding, DescribeTextProblem(check, f));
       return false;
     }
   }
@@ -307,8 +312,8 @@ Result<void> CsvEventReader::ProjectPending(std::vector<Event>& events, std::siz
       keep_[p.event_index - first_event] = 0;
       dropped = true;
       RowFail(p.line, coord_fields_.first, ErrorCode::kProjection,
-              fmt::format("the point (lon {}, lat {}) cannot be projected to EPSG:{}", t.lon,
-                          t.lat, store_epsg_));
+              fmt::format("the point (lon {}, lat {}) cannot be projected to EPSG:{}", t.lon, t.lat,
+                          store_epsg_));
       continue;
     }
     Event& e = events[p.event_index];
@@ -337,6 +342,7 @@ Result<void> CsvEventReader::ProjectPending(std::vector<Event>& events, std::siz
 Result<bool> CsvEventReader::Next(std::vector<Event>& events, std::vector<RowError>& errors,
                                   std::size_t max_rows) {
   if (done_) return false;
+  max_rows = std::max<std::size_t>(max_rows, 1);  // 0 would never make progress
   errors_ = &errors;
   const std::size_t first_event = events.size();
   const std::size_t first_error = errors.size();

@@ -1,6 +1,7 @@
 #include "core/ingest/csv_tokenizer.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "core/ingest/text.hpp"
 
@@ -97,7 +96,9 @@ CsvTokenizer::CsvTokenizer(std::unique_ptr<ByteSource> source, CsvOptions option
   options_.max_record_bytes = std::max<std::size_t>(options_.max_record_bytes, 16);
   // One record up to the limit plus one chunk always fits, so a refill never finds the buffer
   // full while a record is still legal.
-  capacity_ = options_.max_record_bytes + options_.chunk_bytes + 16;
+  // Also room for a full Peek() window whatever the chunk size, so that sniffing sees the same
+  // bytes however the input is read.
+  capacity_ = std::max(options_.max_record_bytes + options_.chunk_bytes, kMaxPeek) + 16;
   delim8_ = 0x0101010101010101ULL * static_cast<unsigned char>(options_.delimiter);
   buf_ = std::make_unique_for_overwrite<char[]>(capacity_);  // no memset of 2 MiB per file
 }
@@ -129,7 +130,7 @@ Result<std::string_view> CsvTokenizer::Peek(std::size_t n) {
     started_ = true;
     if (auto r = SkipBom(); !r) return Unexpected(r.error());
   }
-  n = std::min(n, capacity_ / 2);
+  n = std::min(n, kMaxPeek);
   while (end_ - begin_ < n && !eof_) {
     auto r = Refill();
     if (!r) return Unexpected(r.error());
@@ -155,26 +156,32 @@ CsvTokenizer::Scan CsvTokenizer::ScanRecord() {
   scan_problem_.clear();
   const char* b = buf_.get();
   const char d = options_.delimiter;
+  // The scan never looks at or beyond `limit`: whether a record is too long then depends only
+  // on its bytes, never on how the input happened to be chunked.
+  const std::size_t limit = begin_ + options_.max_record_bytes;
+  const std::size_t end = std::min(end_, limit);
+  const bool at_eof = eof_ && end_ < limit;  // the true end of input is inside the window
+  const Scan stop = end == limit ? Scan::kTooLong : Scan::kNeedMore;
   std::size_t p = begin_;
   while (true) {
-    if (p < end_ && b[p] == '"') {
+    if (p < end && b[p] == '"') {
       // Quoted field: find the closing quote, treating "" as an escaped quote.
       std::size_t q = p + 1;
       bool escaped = false;
       while (true) {
-        const void* hit = std::memchr(b + q, '"', end_ - q);
+        const void* hit = std::memchr(b + q, '"', end - q);
         if (hit == nullptr) {
-          if (!eof_) return Scan::kNeedMore;
+          if (!at_eof) return stop;
           scan_problem_ = fmt::format(
               "unterminated quoted field {} (the closing quote is missing before the end of the "
               "file; truncated file?)",
               spans_.size() + 1);
-          record_end_ = end_;
+          record_end_ = end;
           return Scan::kDone;
         }
         const auto h = static_cast<std::size_t>(static_cast<const char*>(hit) - b);
-        if (h + 1 == end_ && !eof_) return Scan::kNeedMore;  // cannot tell "" from " yet
-        if (h + 1 < end_ && b[h + 1] == '"') {
+        if (h + 1 == end && !at_eof) return stop;  // cannot tell "" from " yet
+        if (h + 1 < end && b[h + 1] == '"') {
           escaped = true;
           q = h + 2;
           continue;
@@ -184,9 +191,9 @@ CsvTokenizer::Scan CsvTokenizer::ScanRecord() {
         p = h + 1;
         break;
       }
-      if (p == end_) {
-        if (!eof_) return Scan::kNeedMore;
-        record_end_ = end_;
+      if (p == end) {
+        if (!at_eof) return stop;
+        record_end_ = end;
         return Scan::kDone;
       }
       const char c = b[p];
@@ -199,9 +206,9 @@ CsvTokenizer::Scan CsvTokenizer::ScanRecord() {
         return Scan::kDone;
       }
       if (c == '\r') {
-        if (p + 1 == end_) {
-          if (!eof_) return Scan::kNeedMore;
-          record_end_ = end_;
+        if (p + 1 == end) {
+          if (!at_eof) return stop;
+          record_end_ = end;
           return Scan::kDone;
         }
         if (b[p + 1] == '\n') {
@@ -220,7 +227,7 @@ CsvTokenizer::Scan CsvTokenizer::ScanRecord() {
     // are here, so look at 8 bytes at a time (SWAR): a byte equal to d or LF becomes a zero
     // byte of w ^ pattern, and the lowest flagged zero byte is the first match.
     std::size_t q = p;
-    while (q + 8 <= end_) {
+    while (q + 8 <= end) {
       std::uint64_t w;
       std::memcpy(&w, b + q, 8);
       const std::uint64_t hit = ZeroByteMask(w ^ delim8_) | ZeroByteMask(w ^ kLf8);
@@ -230,13 +237,13 @@ CsvTokenizer::Scan CsvTokenizer::ScanRecord() {
       }
       q += 8;
     }
-    while (q < end_ && b[q] != d && b[q] != '\n') ++q;
-    if (q == end_) {
-      if (!eof_) return Scan::kNeedMore;
+    while (q < end && b[q] != d && b[q] != '\n') ++q;
+    if (q == end) {
+      if (!at_eof) return stop;
       std::size_t e = q;
       if (e > p && b[e - 1] == '\r') --e;
       spans_.push_back({p, e, false});
-      record_end_ = end_;
+      record_end_ = end;
       return Scan::kDone;
     }
     if (b[q] == d) {
@@ -334,24 +341,16 @@ Result<CsvStatus> CsvTokenizer::Next(CsvRecord& record, CsvProblem& problem) {
     }
     const Scan scan = ScanRecord();
     if (scan == Scan::kNeedMore) {
-      if (end_ - begin_ > options_.max_record_bytes) {
-        problem.line = line_;
-        problem.code = ErrorCode::kLineTooLong;
-        problem.reason =
-            fmt::format("record is longer than the limit of {} bytes; skipped to the next line",
-                        options_.max_record_bytes);
-        if (auto r = SkipToNextLine(begin_); !r) return Unexpected(r.error());
-        return CsvStatus::kProblem;
-      }
       auto r = Refill();
       if (!r) return Unexpected(r.error());
       continue;  // rescan with more data (or at end of input)
     }
-    if (record_end_ - begin_ > options_.max_record_bytes + 2) {
+    if (scan == Scan::kTooLong) {
       problem.line = line_;
       problem.code = ErrorCode::kLineTooLong;
-      problem.reason = fmt::format("record is longer than the limit of {} bytes",
-                                   options_.max_record_bytes);
+      problem.reason =
+          fmt::format("record is longer than the limit of {} bytes; skipped to the next line",
+                      options_.max_record_bytes);
       if (auto r = SkipToNextLine(begin_); !r) return Unexpected(r.error());
       return CsvStatus::kProblem;
     }

@@ -21,8 +21,8 @@
 // not every row up to the next quote in the file:
 // * unterminated quoted field at end of input (e.g. a truncated file);
 // * a character other than a delimiter or line end after a closing quote;
-// * a record longer than max_record_bytes. Such a record is never buffered whole: once the
-//   limit is passed, bytes are discarded up to the next LF.
+// * a record longer than max_record_bytes (counting its line ending). Such a record is never
+//   buffered whole: once the limit is reached, bytes are discarded up to the next LF.
 // A caller that rejects a well-tokenized multi-line record (wrong column count) can ask for the
 // same recovery with ResyncAfterFirstLine().
 #pragma once
@@ -60,7 +60,7 @@ struct CsvOptions {
 };
 
 struct CsvRecord {
-  std::int64_t line = 0;      // physical line of the record's first byte
+  std::int64_t line = 0;       // physical line of the record's first byte
   std::int64_t last_line = 0;  // physical line of its last byte (> line for multi-line records)
   // Field values, unquoted and unescaped. Views into the tokenizer's buffers: valid until the
   // next call to Next().
@@ -94,8 +94,10 @@ class CsvTokenizer {
   // Next(); a no-op for single-line records.
   void ResyncAfterFirstLine();
 
-  // Up to n bytes from the current position (after the BOM), without consuming them. Used to
-  // sniff whether the input is CSV at all. Fewer bytes are returned only at end of input.
+  // Up to n (at most kMaxPeek) bytes from the current position (after the BOM), without
+  // consuming them. Used to sniff whether the input is CSV at all. Fewer bytes are returned
+  // only at end of input. Must be called before the first Next().
+  static constexpr std::size_t kMaxPeek = 4096;
   Result<std::string_view> Peek(std::size_t n);
 
   std::uint64_t bytes_consumed() const { return base_offset_ + begin_; }
@@ -108,7 +110,7 @@ class CsvTokenizer {
     std::size_t end;
     bool escaped;  // contains "" that must be unescaped
   };
-  enum class Scan { kDone, kNeedMore };
+  enum class Scan { kDone, kNeedMore, kTooLong };
 
   // Moves unread bytes to the front and reads one more chunk. Returns false at end of input.
   Result<bool> Refill();
@@ -123,8 +125,8 @@ class CsvTokenizer {
   CsvOptions options_;
   std::unique_ptr<char[]> buf_;
   std::size_t capacity_ = 0;
-  std::size_t begin_ = 0;  // first unconsumed byte
-  std::size_t end_ = 0;    // end of valid data
+  std::size_t begin_ = 0;          // first unconsumed byte
+  std::size_t end_ = 0;            // end of valid data
   std::uint64_t base_offset_ = 0;  // stream offset of buf_[0]
   bool eof_ = false;
   bool started_ = false;
@@ -133,14 +135,14 @@ class CsvTokenizer {
 
   // State of the last scan.
   std::vector<Span> spans_;
-  std::size_t record_end_ = 0;   // index after the record's terminator
+  std::size_t record_end_ = 0;  // index after the record's terminator
   std::int64_t quoted_newlines_ = 0;
-  std::string scan_problem_;     // non-empty when the record is malformed
+  std::string scan_problem_;  // non-empty when the record is malformed
   // The last returned record, for ResyncAfterFirstLine.
   std::size_t last_start_ = 0;
   std::int64_t last_line_ = 0;
   bool last_multiline_ = false;
-  std::string unescaped_;  // storage for fields that contained ""
+  std::string unescaped_;     // storage for fields that contained ""
   std::uint64_t delim8_ = 0;  // the delimiter in every byte
 };
 

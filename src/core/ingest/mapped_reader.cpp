@@ -1,8 +1,8 @@
 // The mapped CSV reader (`--format mapped --mapping FILE.toml`); the mapping is documented in
 // mapping.hpp and docs/mapping.md.
-#include <memory>
-
 #include <fmt/format.h>
+
+#include <memory>
 
 #include "core/ingest/csv_event_reader.hpp"
 #include "core/ingest/mapping.hpp"
@@ -36,9 +36,9 @@ class MappedReader final : public CsvEventReader {
     SetCoordinateFields(header().name(cols_.a), header().name(cols_.b));
     SetInputEpsg(input_epsg);
     for (int c : cols_.id) text_columns_.push_back(c);
-    for (int c : {cols_.category, cols_.time, cols_.year, cols_.month, cols_.day, cols_.hour,
-                  cols_.minute, cols_.second, cols_.a, cols_.b, cols_.location, cols_.area,
-                  cols_.outcome, cols_.force}) {
+    for (int c :
+         {cols_.category, cols_.time, cols_.year, cols_.month, cols_.day, cols_.hour, cols_.minute,
+          cols_.second, cols_.a, cols_.b, cols_.location, cols_.area, cols_.outcome, cols_.force}) {
       if (c >= 0) text_columns_.push_back(c);
     }
   }
@@ -80,8 +80,8 @@ bool MappedReader::ReadPart(const CsvRecord& r, int col, int& out, bool& present
 bool MappedReader::ReadTime(const CsvRecord& r, TimeInterval& when) {
   if (cols_.time >= 0) {
     const std::string_view text = Field(r, cols_.time);
-    auto parsed = m_.time_pattern ? m_.time_pattern->Parse(text, *tz_)
-                                  : ParseIsoInterval(text, *tz_);
+    auto parsed =
+        m_.time_pattern ? m_.time_pattern->Parse(text, *tz_) : ParseIsoInterval(text, *tz_);
     if (!parsed) {
       RowFail(r.line, header().name(cols_.time), ErrorCode::kBadTime, parsed.error().message);
       return false;
@@ -273,15 +273,18 @@ Result<std::unique_ptr<EventReader>> CreateMappedReader(std::string file,
   }
   if (mapping.withheld_when) {
     const Mapping& m = mapping;
-    auto bound = mapping.withheld_when->Bind(
-        [&](std::string_view name) { return h.Find(name); },
-        [&](std::string_view name) -> std::string {
-          if (m.uses_xy() && IEquals(name, "x")) return m.x_column;
-          if (m.uses_xy() && IEquals(name, "y")) return m.y_column;
-          if (!m.uses_xy() && IEquals(name, "lon")) return m.lon_column;
-          if (!m.uses_xy() && IEquals(name, "lat")) return m.lat_column;
-          return std::string();
-        });
+    auto bound = mapping.withheld_when->Bind([&](std::string_view name) { return h.Find(name); },
+                                             [&](std::string_view name) -> std::string {
+                                               if (m.uses_xy() && IEquals(name, "x"))
+                                                 return m.x_column;
+                                               if (m.uses_xy() && IEquals(name, "y"))
+                                                 return m.y_column;
+                                               if (!m.uses_xy() && IEquals(name, "lon"))
+                                                 return m.lon_column;
+                                               if (!m.uses_xy() && IEquals(name, "lat"))
+                                                 return m.lat_column;
+                                               return std::string();
+                                             });
     if (!bound) {
       return Fail(bound.error().code,
                   fmt::format("{}: mapping {}: {}", file, mapping.path, bound.error().message));
@@ -301,10 +304,9 @@ Result<std::unique_ptr<EventReader>> CreateMappedReader(std::string file,
       return Fail(p.error().code, fmt::format("{}: {}", file, p.error().message));
     }
   }
-  return std::unique_ptr<EventReader>(
-      std::make_unique<MappedReader>(std::move(file), options, std::move(opened),
-                                     std::move(mapping), std::move(cols), std::move(*tz),
-                                     input_epsg));
+  return std::unique_ptr<EventReader>(std::make_unique<MappedReader>(
+      std::move(file), options, std::move(opened), std::move(mapping), std::move(cols),
+      std::move(*tz), input_epsg));
 }
 
 }  // namespace crimecast::ingest::internal

@@ -1,13 +1,14 @@
 #include "core/ingest/mapping.hpp"
 
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
 #include <cmath>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
 
-#include <fmt/format.h>
-#include <toml++/toml.h>
-
+#include "core/ingest/csv_event_reader.hpp"
 #include "core/ingest/text.hpp"
 #include "core/spatial/projection.hpp"
 
@@ -66,9 +67,9 @@ Result<std::vector<Tok>> Lex(std::string_view s) {
     }
     if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.') {
       std::size_t j = i + 1;
-      while (j < s.size() && ((s[j] >= '0' && s[j] <= '9') || s[j] == '.' || s[j] == 'e' ||
-                              s[j] == 'E' ||
-                              ((s[j] == '-' || s[j] == '+') && (s[j - 1] == 'e' || s[j - 1] == 'E')))) {
+      while (j < s.size() &&
+             ((s[j] >= '0' && s[j] <= '9') || s[j] == '.' || s[j] == 'e' || s[j] == 'E' ||
+              ((s[j] == '-' || s[j] == '+') && (s[j - 1] == 'e' || s[j - 1] == 'E')))) {
         ++j;
       }
       out.push_back({TokKind::kNumber, std::string(s.substr(i, j - i))});
@@ -205,7 +206,7 @@ Result<WithheldRule> WithheldRule::Parse(std::string_view text) {
         return bad(fmt::format("expected ==, !=, <, <=, > or >= after '{}'", term.column));
       }
       const std::string& op = t[i].text;
-      term.op = op == "==" ? Op::kEq
+      term.op = op == "=="   ? Op::kEq
                 : op == "!=" ? Op::kNe
                 : op == "<"  ? Op::kLt
                 : op == "<=" ? Op::kLe
@@ -368,7 +369,8 @@ Result<Mapping> ParseMapping(std::string_view toml_text, const std::string& name
     auto t = GetTable(root, "id", f, false);
     if (!t) return Unexpected(t.error());
     if (*t != nullptr) {
-      if (auto r = CheckKeys(**t, f, "[id]", {"column", "columns"}); !r) return Unexpected(r.error());
+      if (auto r = CheckKeys(**t, f, "[id]", {"column", "columns"}); !r)
+        return Unexpected(r.error());
       auto col = GetString(**t, "column", f, "[id]");
       if (!col) return Unexpected(col.error());
       if (!col->empty()) m.id_columns.push_back(*col);
@@ -437,10 +439,10 @@ Result<Mapping> ParseMapping(std::string_view toml_text, const std::string& name
       std::string_view key;
       std::string* out;
     };
-    for (const Key& k : {Key{"column", &m.time_column}, Key{"format", &m.time_format},
-                         Key{"year", &m.year_column}, Key{"month", &m.month_column},
-                         Key{"day", &m.day_column}, Key{"hour", &m.hour_column},
-                         Key{"minute", &m.minute_column}, Key{"second", &m.second_column}}) {
+    for (const Key& k :
+         {Key{"column", &m.time_column}, Key{"format", &m.time_format}, Key{"year", &m.year_column},
+          Key{"month", &m.month_column}, Key{"day", &m.day_column}, Key{"hour", &m.hour_column},
+          Key{"minute", &m.minute_column}, Key{"second", &m.second_column}}) {
       auto v = GetString(c, k.key, f, "[time]");
       if (!v) return Unexpected(v.error());
       *k.out = *v;
@@ -455,9 +457,9 @@ Result<Mapping> ParseMapping(std::string_view toml_text, const std::string& name
     if (!midnight) return Unexpected(midnight.error());
     m.midnight_means_unknown = *midnight;
 
-    const bool parts = !m.year_column.empty() || !m.month_column.empty() ||
-                       !m.day_column.empty() || !m.hour_column.empty() ||
-                       !m.minute_column.empty() || !m.second_column.empty();
+    const bool parts = !m.year_column.empty() || !m.month_column.empty() || !m.day_column.empty() ||
+                       !m.hour_column.empty() || !m.minute_column.empty() ||
+                       !m.second_column.empty();
     if (parts == !m.time_column.empty()) {
       return BadMapping(f, "[time]",
                         "give either 'column' (with 'format') or part columns ('year', 'month', "
@@ -491,9 +493,9 @@ Result<Mapping> ParseMapping(std::string_view toml_text, const std::string& name
     auto t = GetTable(root, "location", f, true);
     if (!t) return Unexpected(t.error());
     const toml::table& c = **t;
-    if (auto r = CheckKeys(c, f, "[location]",
-                           {"lon", "lat", "x", "y", "epsg", "quality", "withheld_if_zero",
-                            "withheld_when"});
+    if (auto r = CheckKeys(
+            c, f, "[location]",
+            {"lon", "lat", "x", "y", "epsg", "quality", "withheld_if_zero", "withheld_when"});
         !r) {
       return Unexpected(r.error());
     }
@@ -526,8 +528,9 @@ Result<Mapping> ParseMapping(std::string_view toml_text, const std::string& name
       return BadMapping(f, "[location]", "'x'/'y' columns need 'epsg' (their CRS)");
     }
     if (lonlat && m.epsg != 4326) {
-      return BadMapping(f, "[location]", "'lon'/'lat' columns are WGS84 (epsg 4326); use 'x'/'y' "
-                                         "for projected coordinates");
+      return BadMapping(f, "[location]",
+                        "'lon'/'lat' columns are WGS84 (epsg 4326); use 'x'/'y' "
+                        "for projected coordinates");
     }
     auto quality = GetString(c, "quality", f, "[location]");
     if (!quality) return Unexpected(quality.error());
@@ -564,9 +567,9 @@ Result<Mapping> ParseMapping(std::string_view toml_text, const std::string& name
         std::string_view key;
         std::string* out;
       };
-      for (const Key& k : {Key{"location_text", &m.location_column},
-                           Key{"area_code", &m.area_column}, Key{"outcome", &m.outcome_column},
-                           Key{"force", &m.force_column}}) {
+      for (const Key& k :
+           {Key{"location_text", &m.location_column}, Key{"area_code", &m.area_column},
+            Key{"outcome", &m.outcome_column}, Key{"force", &m.force_column}}) {
         auto v = GetString(c, k.key, f, "[columns]");
         if (!v) return Unexpected(v.error());
         *k.out = *v;
@@ -575,7 +578,9 @@ Result<Mapping> ParseMapping(std::string_view toml_text, const std::string& name
   }
   // Check the coordinate CRS now, so a typo fails before any data is read.
   if (m.epsg != 4326) {
-    if (auto p = spatial::Projection::Create(m.epsg, spatial::kWgs84); !p) {
+    // Cached: creating a PROJ transformation costs milliseconds, and mappings are reloaded for
+    // every file of an import.
+    if (auto p = internal::CachedProjection(m.epsg, spatial::kWgs84); !p) {
       return BadMapping(f, "[location] epsg", p.error().message);
     }
   }
@@ -591,7 +596,8 @@ Result<Mapping> LoadMapping(const std::string& path) {
   text << in.rdbuf();
   const std::string s = text.str();
   if (s.size() > (1 << 20)) {
-    return Fail(ErrorCode::kBadMapping, fmt::format("{}: a mapping file must be under 1 MiB", path));
+    return Fail(ErrorCode::kBadMapping,
+                fmt::format("{}: a mapping file must be under 1 MiB", path));
   }
   return ParseMapping(s, path);
 }

@@ -60,15 +60,15 @@ class WithheldRule {
 };
 
 struct Mapping {
-  std::string path;         // where it was loaded from (for messages)
-  std::string source;       // feed name, Event::source
+  std::string path;    // where it was loaded from (for messages)
+  std::string source;  // feed name, Event::source
   char delimiter = ',';
-  std::string force;        // constant agency name when there is no force column
+  std::string force;  // constant agency name when there is no force column
 
   std::vector<std::string> id_columns;  // empty: derived ids (hash of the row + ordinal)
 
   std::string category_column;
-  std::unordered_map<std::string, Category> category_exact;  // feed text -> category
+  std::unordered_map<std::string, Category> category_exact;   // feed text -> category
   std::unordered_map<std::string, Category> category_folded;  // lower-cased, trimmed text
   std::optional<Category> default_category;
 

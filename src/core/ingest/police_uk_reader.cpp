@@ -1,8 +1,8 @@
 // The data.police.uk street-level CSV reader (see reader.hpp for the format).
+#include <fmt/format.h>
+
 #include <array>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "core/ingest/csv_event_reader.hpp"
 #include "core/ingest/text.hpp"
@@ -31,8 +31,8 @@ class PoliceUkReader final : public CsvEventReader {
         ids_("police-uk/asb/v1") {
     set_source(options.source.empty() ? "police-uk" : options.source);
     SetCoordinateFields(header().name(cols.longitude), header().name(cols.latitude));
-    text_columns_ = {cols.crime_id,  cols.month,     cols.falls_within,
-                     cols.longitude, cols.latitude,  cols.location,
+    text_columns_ = {cols.crime_id,  cols.month,      cols.falls_within,
+                     cols.longitude, cols.latitude,   cols.location,
                      cols.lsoa_code, cols.crime_type, cols.outcome};
   }
   std::string format_name() const override { return "police-uk"; }

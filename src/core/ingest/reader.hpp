@@ -38,11 +38,11 @@ Result<InputFormat> ParseInputFormat(std::string_view text);  // "police-uk", "c
 
 struct ReaderOptions {
   InputFormat format = InputFormat::kPoliceUk;
-  std::string mapping_path;  // kMapped: TOML file
-  std::string timezone;      // local time zone of the data when times have no offset
-  int input_epsg = 0;        // CRS of x,y columns (0: lon/lat WGS84)
-  int store_epsg = 0;        // projected CRS for Event::x/y (0: chosen from the data)
-  std::string source;        // overrides the feed name
+  std::string mapping_path;              // kMapped: TOML file
+  std::string timezone;                  // local time zone of the data when times have no offset
+  int input_epsg = 0;                    // CRS of x,y columns (0: lon/lat WGS84)
+  int store_epsg = 0;                    // projected CRS for Event::x/y (0: chosen from the data)
+  std::string source;                    // overrides the feed name
   std::size_t max_line_bytes = 1 << 20;  // longer physical records are rejected, not buffered
   std::size_t chunk_bytes = 1 << 20;     // bytes read per system call (tests use tiny chunks)
 };
@@ -63,8 +63,8 @@ class EventReader {
   // exhausted (the call that returns false may still have appended rows).
   virtual Result<bool> Next(std::vector<Event>& events, std::vector<RowError>& errors,
                             std::size_t max_rows) = 0;
-  virtual std::int64_t rows_read() const = 0;   // data rows consumed so far
-  virtual double fraction_done() const = 0;     // 0..1 by bytes, for progress bars
+  virtual std::int64_t rows_read() const = 0;  // data rows consumed so far
+  virtual double fraction_done() const = 0;    // 0..1 by bytes, for progress bars
   virtual const std::string& source() const = 0;
   virtual std::string format_name() const = 0;  // "police-uk", "csv", "mapped:vancouver-vpd"
   // EPSG code of Event::x/y for this file: ReaderOptions::store_epsg, or the code chosen from

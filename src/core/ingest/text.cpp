@@ -1,13 +1,13 @@
 #include "core/ingest/text.hpp"
 
+#include <fmt/format.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <mutex>
-
-#include <fmt/format.h>
 
 namespace crimecast::ingest {
 namespace {
@@ -198,23 +198,45 @@ std::string DerivedIdGenerator::Next(std::span<const std::string_view> parts) {
   return Finish(digest);
 }
 
-std::string DerivedIdGenerator::Finish(const unsigned char* digest) {
-  Key key;
-  std::memcpy(&key.a, digest, 8);
-  std::memcpy(&key.b, digest + 8, 8);
-  const std::uint32_t ordinal = ++counts_[key];
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  id.reserve(64 + 12);
-  for (int i = 0; i < 32; ++i) {
-    id += kHex[digest[i] >> 4];
-    id += kHex[digest[i] & 0xF];
+std::uint32_t DerivedIdGenerator::Bump(std::uint64_t a, std::uint64_t b) {
+  if (2 * (used_ + 1) > slots_.size()) {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::max<std::size_t>(1024, old.size() * 2), Slot{});
+    used_ = 0;
+    for (const Slot& s : old) {
+      if (s.count == 0) continue;
+      std::size_t i = static_cast<std::size_t>(s.a) & (slots_.size() - 1);
+      while (slots_[i].count != 0) i = (i + 1) & (slots_.size() - 1);
+      slots_[i] = s;
+      ++used_;
+    }
   }
-  id += '#';
-  char buf[12];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, ordinal);
-  id.append(buf, end);
-  return id;
+  // The digest is uniformly random, so its first word is a perfect hash.
+  std::size_t i = static_cast<std::size_t>(a) & (slots_.size() - 1);
+  while (slots_[i].count != 0) {
+    if (slots_[i].a == a && slots_[i].b == b) return ++slots_[i].count;
+    i = (i + 1) & (slots_.size() - 1);
+  }
+  slots_[i] = Slot{a, b, 1};
+  ++used_;
+  return 1;
+}
+
+std::string DerivedIdGenerator::Finish(const unsigned char* digest) {
+  std::uint64_t a = 0;
+  std::uint64_t b = 0;
+  std::memcpy(&a, digest, 8);
+  std::memcpy(&b, digest + 8, 8);
+  const std::uint32_t ordinal = Bump(a, b);
+  static constexpr char kHex[] = "0123456789abcdef";
+  char buf[64 + 1 + 10];
+  for (int i = 0; i < 32; ++i) {
+    buf[2 * i] = kHex[digest[i] >> 4];
+    buf[2 * i + 1] = kHex[digest[i] & 0xF];
+  }
+  buf[64] = '#';
+  auto [end, ec] = std::to_chars(buf + 65, buf + sizeof buf, ordinal);
+  return std::string(buf, end);
 }
 
 }  // namespace crimecast::ingest

@@ -1,10 +1,10 @@
 #include "core/ingest/time_pattern.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <limits>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "core/ingest/text.hpp"
 
@@ -248,8 +248,8 @@ Result<TimeInterval> TimePattern::Parse(std::string_view text, const TimeZone& t
         break;
       case Kind::kMonthName: {
         std::size_t end = pos;
-        while (end < text.size() && ((text[end] >= 'a' && text[end] <= 'z') ||
-                                     (text[end] >= 'A' && text[end] <= 'Z'))) {
+        while (end < text.size() &&
+               ((text[end] >= 'a' && text[end] <= 'z') || (text[end] >= 'A' && text[end] <= 'Z'))) {
           ++end;
         }
         const std::string word = AsciiLower(text.substr(pos, end - pos));

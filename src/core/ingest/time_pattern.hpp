@@ -35,8 +35,7 @@ enum class TimePrecision { kMonth, kDay, kSecond };
 
 // The interval a civil time of the given precision denotes in `tz` (fields finer than the
 // precision are ignored).
-TimeInterval IntervalFromCivil(const CivilTime& civil, TimePrecision precision,
-                               const TimeZone& tz);
+TimeInterval IntervalFromCivil(const CivilTime& civil, TimePrecision precision, const TimeZone& tz);
 
 // ISO 8601 or YYYY-MM (see the top of this file). Fails with kBadTime.
 Result<TimeInterval> ParseIsoInterval(std::string_view text, const TimeZone& tz);

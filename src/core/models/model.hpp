@@ -43,11 +43,24 @@ struct History {
   std::vector<Category> category;
   std::vector<double> weight;                // 1, or the category's harm weight
   std::vector<std::int64_t> id;              // store ids (for explanations)
+  // The observation window [observed_from, observed_to) the history covers, UTC seconds; it
+  // is what count models divide by to turn counts into rates. 0 means "not set": the window
+  // then starts at EarliestStart() and ends at the forecast time T. Builders (models/history)
+  // set observed_from to the start of the data (all categories, so a rare category's rate is
+  // not inflated by a late first event) and observed_to to T, or to the end of the data when
+  // the data stop before T.
+  std::int64_t observed_from = 0;
+  std::int64_t observed_to = 0;
   std::size_t size() const { return x.size(); }
   // True when every event's interval is at least 28 days long (data.police.uk style).
+  // False for an empty history.
   bool MonthOnly() const;
+  // Smallest / largest t_start; 0 for an empty history.
   std::int64_t EarliestStart() const;
   std::int64_t LatestStart() const;
+  // The observation window for a forecast at `t` (UTC seconds): [WindowStart(), WindowEnd(t)).
+  std::int64_t WindowStart() const;
+  std::int64_t WindowEnd(std::int64_t t) const;
 };
 
 struct ForecastRequest {
@@ -57,8 +70,8 @@ struct ForecastRequest {
 };
 
 struct Forecast {
-  std::string model;       // the model asked for
-  std::string model_used;  // the model that produced the numbers (differs after a fallback)
+  std::string model;               // the model asked for
+  std::string model_used;          // the model that produced the numbers (differs after a fallback)
   std::vector<double> expected;    // per local cell of the request grid, >= 0
   std::vector<double> background;  // per cell or empty
   std::vector<double> recent;      // per cell or empty

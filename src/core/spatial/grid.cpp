@@ -1,9 +1,9 @@
 #include "core/spatial/grid.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <limits>
-
-#include <fmt/format.h>
 
 namespace crimecast::spatial {
 

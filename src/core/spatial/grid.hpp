@@ -44,8 +44,7 @@ class Grid {
  public:
   // Validates size (0 < size <= 10 km) and the window (nx, ny >= 1, nx*ny <= max_cells).
   static Result<Grid> Create(int epsg, double size_m, std::int64_t ix0, std::int64_t iy0,
-                             std::int64_t nx, std::int64_t ny,
-                             std::int64_t max_cells = 50'000'000);
+                             std::int64_t nx, std::int64_t ny, std::int64_t max_cells = 50'000'000);
   // The smallest aligned window covering [min_x, max_x] x [min_y, max_y] (metres).
   static Result<Grid> Covering(int epsg, double size_m, double min_x, double min_y, double max_x,
                                double max_y, std::int64_t max_cells = 50'000'000);

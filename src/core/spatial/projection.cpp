@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <vector>
 
 namespace crimecast::spatial {
@@ -160,6 +162,43 @@ Result<ProjectedPoint> Projection::Inverse(double x, double y) const {
                 fmt::format("cannot transform ({}, {}) from EPSG:{} to EPSG:{}", x, y, to_, from_));
   }
   return ProjectedPoint{xs[0], ys[0]};
+}
+
+namespace {
+std::mutex& PoolMutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::map<std::pair<int, int>, std::vector<std::unique_ptr<Projection>>>& Pool() {
+  static auto* pool = new std::map<std::pair<int, int>, std::vector<std::unique_ptr<Projection>>>();
+  return *pool;  // never destroyed: leases held by thread_local caches may outlive statics
+}
+}  // namespace
+
+ProjectionLease::ProjectionLease(ProjectionLease&&) noexcept = default;
+ProjectionLease& ProjectionLease::operator=(ProjectionLease&& o) noexcept {
+  std::swap(p_, o.p_);
+  return *this;
+}
+ProjectionLease::~ProjectionLease() {
+  if (!p_) return;
+  std::lock_guard lock(PoolMutex());
+  Pool()[{p_->from_epsg(), p_->to_epsg()}].push_back(std::move(p_));
+}
+
+Result<ProjectionLease> LeaseProjection(int from_epsg, int to_epsg) {
+  {
+    std::lock_guard lock(PoolMutex());
+    auto& idle = Pool()[{from_epsg, to_epsg}];
+    if (!idle.empty()) {
+      auto p = std::move(idle.back());
+      idle.pop_back();
+      return ProjectionLease(std::move(p));
+    }
+  }
+  auto p = Projection::Create(from_epsg, to_epsg);
+  if (!p) return Unexpected(p.error());
+  return ProjectionLease(std::make_unique<Projection>(std::move(*p)));
 }
 
 }  // namespace crimecast::spatial

@@ -87,4 +87,28 @@ class Projection {
   std::unique_ptr<Impl> impl_;
 };
 
+// A Projection borrowed from a process-wide pool and returned to it on destruction.
+// Creating a Projection costs ~150 million instructions (PROJ searches its database for the
+// best operation), so short-lived threads (one per imported file) must not create their own.
+// A lease is used by one thread at a time; different leases may be used concurrently.
+class ProjectionLease {
+ public:
+  ProjectionLease(ProjectionLease&&) noexcept;
+  ProjectionLease& operator=(ProjectionLease&&) noexcept;
+  ProjectionLease(const ProjectionLease&) = delete;
+  ProjectionLease& operator=(const ProjectionLease&) = delete;
+  ~ProjectionLease();
+  const Projection& operator*() const { return *p_; }
+  const Projection* operator->() const { return p_.get(); }
+  const Projection* get() const { return p_.get(); }
+
+ private:
+  friend Result<ProjectionLease> LeaseProjection(int from_epsg, int to_epsg);
+  explicit ProjectionLease(std::unique_ptr<Projection> p) : p_(std::move(p)) {}
+  std::unique_ptr<Projection> p_;
+};
+
+// An idle pooled Projection for (from, to), or a new one.
+Result<ProjectionLease> LeaseProjection(int from_epsg, int to_epsg);
+
 }  // namespace crimecast::spatial

@@ -49,14 +49,14 @@ struct BatchInfo {
   std::string sha256;     // of the file's bytes (hex)
   TimePoint started_at{};
   TimePoint finished_at{};
-  std::int64_t rows_read = 0;      // data rows in the file (header excluded)
-  std::int64_t accepted = 0;       // rows that passed validation (inserted + duplicate + merged)
-  std::int64_t inserted = 0;       // new events
-  std::int64_t rejected = 0;       // rows with an error (reported, not stored)
-  std::int64_t duplicate = 0;      // rows already stored identically
-  std::int64_t merged = 0;         // rows merged into an existing event (repeated Crime ID)
-  std::int64_t unlocated = 0;      // accepted rows without a usable location
-  std::int64_t out_of_area = 0;    // accepted rows far outside the force's area
+  std::int64_t rows_read = 0;    // data rows in the file (header excluded)
+  std::int64_t accepted = 0;     // rows that passed validation (inserted + duplicate + merged)
+  std::int64_t inserted = 0;     // new events
+  std::int64_t rejected = 0;     // rows with an error (reported, not stored)
+  std::int64_t duplicate = 0;    // rows already stored identically
+  std::int64_t merged = 0;       // rows merged into an existing event (repeated Crime ID)
+  std::int64_t unlocated = 0;    // accepted rows without a usable location
+  std::int64_t out_of_area = 0;  // accepted rows far outside the force's area
   std::int64_t rows_by_category[kCategoryCount] = {};  // accepted rows by category
 };
 
@@ -76,13 +76,13 @@ struct EventFilter {
 
 // Compact columns of located events for models (one entry per event).
 struct PointColumns {
-  std::vector<double> x, y;             // metres in `epsg`
-  std::vector<double> lon, lat;         // WGS84
-  std::vector<std::int64_t> t_start;    // UTC seconds
-  std::vector<std::int64_t> t_end;      // UTC seconds (exclusive)
+  std::vector<double> x, y;           // metres in `epsg`
+  std::vector<double> lon, lat;       // WGS84
+  std::vector<std::int64_t> t_start;  // UTC seconds
+  std::vector<std::int64_t> t_end;    // UTC seconds (exclusive)
   std::vector<Category> category;
-  std::vector<std::int64_t> id;         // store row id
-  std::vector<std::uint8_t> quality;    // LocationQuality
+  std::vector<std::int64_t> id;       // store row id
+  std::vector<std::uint8_t> quality;  // LocationQuality
   std::size_t size() const { return x.size(); }
 };
 

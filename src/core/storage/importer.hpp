@@ -11,7 +11,8 @@
 // * Bad rows are reported through on_error (file, line, field, reason) and counted as rejected;
 //   good rows are imported. A fatal problem (not CSV, missing columns, I/O error) imports nothing
 //   from that file and returns an error.
-// Memory is bounded by chunk_rows (the file is streamed).
+// Memory is bounded by a few chunks of chunk_rows (the file is streamed). Reading and writing
+// run on two threads; callbacks are called on the calling thread.
 #pragma once
 
 #include <functional>
@@ -25,16 +26,16 @@ namespace crimecast::storage {
 
 struct ImportOptions {
   ingest::ReaderOptions reader;
-  bool force = false;                // re-read a file already imported byte-for-byte
-  bool flag_out_of_area = true;      // run the per-batch out-of-area check
-  std::size_t chunk_rows = 1 << 17;  // rows per read/write step
+  bool force = false;             // re-read a file already imported byte-for-byte
+  bool flag_out_of_area = true;   // run the per-batch out-of-area check
+  std::size_t chunk_rows = 2048;  // rows per read/write step (bounds memory)
   std::function<void(const ingest::RowError&)> on_error;
   std::function<void(double fraction_done, std::int64_t rows_read)> on_progress;
 };
 
 struct ImportReport {
-  BatchInfo batch;                // counts (batch.id == 0 when skipped)
-  bool skipped = false;           // identical file already imported
+  BatchInfo batch;                  // counts (batch.id == 0 when skipped)
+  bool skipped = false;             // identical file already imported
   std::int64_t previous_batch = 0;  // the batch that imported it, when skipped
 };
 

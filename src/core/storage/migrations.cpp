@@ -4,7 +4,7 @@ namespace crimecast::storage {
 
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
-      {1, "events, import batches, publications, spatial and time indexes", R"sql(
+      {1, "events, import batches, publications, Z-order spatial and time indexes", R"sql(
 CREATE TABLE import_batches (
   id           INTEGER PRIMARY KEY,
   source       TEXT NOT NULL,
@@ -55,10 +55,14 @@ CREATE TABLE events (
   out_of_area    INTEGER NOT NULL,
   batch_id       INTEGER NOT NULL,
   merged_count   INTEGER NOT NULL DEFAULT 0,
-  UNIQUE (source, source_id)
+  zkey           INTEGER,                -- spatial::ZKey(lon, lat); NULL when unlocated
+  key_hash       INTEGER NOT NULL,       -- KeyHash(source, source_id): cheap integer compares
+  -- Unique on (source, source_id); key_hash leads so index probes compare integers, not 64-char
+  -- ids (key_hash is a function of the pair, so this is exactly the pair's uniqueness).
+  UNIQUE (key_hash, source, source_id)
 );
 CREATE INDEX events_time ON events(t_start);
-CREATE INDEX events_category_time ON events(category, t_start);
+CREATE INDEX events_zkey ON events(zkey) WHERE zkey IS NOT NULL;
 
 -- Periods in which a merged event was published (only for events seen more than once), so a
 -- re-import recognises a publication it has already merged.
@@ -67,9 +71,6 @@ CREATE TABLE event_publications (
   t_start   INTEGER NOT NULL,
   PRIMARY KEY (event_id, t_start)
 ) WITHOUT ROWID;
-
--- Spatial index over WGS84 positions of located events (R*Tree, 32-bit float boxes).
-CREATE VIRTUAL TABLE events_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat);
 
 CREATE TABLE settings (
   key    TEXT PRIMARY KEY,

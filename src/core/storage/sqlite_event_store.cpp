@@ -1,5 +1,6 @@
 #include "core/storage/sqlite_event_store.hpp"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <chrono>
@@ -7,9 +8,8 @@
 #include <map>
 #include <variant>
 
-#include <fmt/format.h>
-
 #include "core/spatial/projection.hpp"
+#include "core/spatial/zorder.hpp"
 #include "core/storage/migrations.hpp"
 
 namespace crimecast::storage {
@@ -50,10 +50,8 @@ class Stmt {
     return st;
   }
   sqlite3_stmt* get() const { return s_; }
-  void Reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
+  // Every statement rebinds all its parameters before each step, so bindings are not cleared.
+  void Reset() { sqlite3_reset(s_); }
   void Bind(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); }
   void Bind(int i, int v) { sqlite3_bind_int(s_, i, v); }
   void Bind(int i, double v) {
@@ -63,8 +61,10 @@ class Stmt {
       sqlite3_bind_null(s_, i);
     }
   }
+  // SQLITE_STATIC: callers keep the text alive until the statement is stepped and reset, which
+  // saves a copy per field on the import hot path.
   void Bind(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
   }
   std::int64_t Int(int c) const { return sqlite3_column_int64(s_, c); }
   double Real(int c) const {
@@ -80,6 +80,22 @@ class Stmt {
  private:
   sqlite3_stmt* s_ = nullptr;
 };
+
+// 63-bit FNV-1a of source '\0' source_id (non-negative so it sorts as an SQLite integer).
+std::int64_t KeyHash(std::string_view source, std::string_view source_id) {
+  std::uint64_t h = 14695981039346656037ull;
+  auto mix = [&h](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+  };
+  mix(source);
+  h ^= 0;
+  h *= 1099511628211ull;
+  mix(source_id);
+  return static_cast<std::int64_t>(h >> 1);
+}
 
 std::int64_t NowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -139,11 +155,18 @@ FilterSql BuildFilter(const EventFilter& f, bool force_located) {
     out.params.emplace_back(*f.source);
   }
   if (f.bbox) {
-    c.push_back(
-        "e.id IN (SELECT id FROM events_rtree WHERE max_lon >= ? AND min_lon <= ? AND "
-        "max_lat >= ? AND min_lat <= ?) AND e.lon BETWEEN ? AND ? AND e.lat BETWEEN ? AND ?");
+    // Z-order key ranges use the index; the exact lon/lat test trims the ranges' overshoot.
     const auto& b = *f.bbox;
-    for (double v : {b[0], b[2], b[1], b[3], b[0], b[2], b[1], b[3]}) out.params.emplace_back(v);
+    const auto ranges = spatial::ZRanges(b[0], b[1], b[2], b[3]);
+    std::string any = "(";
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+      any += i ? " OR e.zkey BETWEEN ? AND ?" : "e.zkey BETWEEN ? AND ?";
+      out.params.emplace_back(static_cast<std::int64_t>(ranges[i].first));
+      out.params.emplace_back(static_cast<std::int64_t>(ranges[i].second));
+    }
+    if (ranges.empty()) any += "0";
+    c.push_back(any + ") AND e.lon BETWEEN ? AND ? AND e.lat BETWEEN ? AND ?");
+    for (double v : {b[0], b[2], b[1], b[3]}) out.params.emplace_back(v);
   }
   if (f.located_only || force_located) c.push_back("e.quality != 2");
   if (!f.include_out_of_area) c.push_back("e.out_of_area = 0");
@@ -178,24 +201,21 @@ class SqliteBatchWriter final : public BatchWriter {
                              "INSERT INTO events (source, source_id, category, source_type, "
                              "t_start, t_end, lon, lat, x, y, epsg, quality, location_text, "
                              "area_code, force, outcome, outcome_as_of, origin, out_of_area, "
-                             "batch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                             "ON CONFLICT(source, source_id) DO NOTHING");
+                             "batch_id, zkey, key_hash) "
+                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                             "ON CONFLICT(key_hash, source, source_id) DO NOTHING");
     if (!ins) return Unexpected(ins.error());
     insert_ = std::move(*ins);
-    auto rt = Stmt::Prepare(db_, "INSERT INTO events_rtree VALUES (?,?,?,?,?)");
-    if (!rt) return Unexpected(rt.error());
-    rtree_ = std::move(*rt);
     auto find = Stmt::Prepare(db_,
                               "SELECT id, t_start, t_end, outcome, outcome_as_of FROM events "
-                              "WHERE source = ? AND source_id = ?");
+                              "WHERE key_hash = ? AND source = ? AND source_id = ?");
     if (!find) return Unexpected(find.error());
     find_ = std::move(*find);
-    auto pub_has = Stmt::Prepare(
-        db_, "SELECT 1 FROM event_publications WHERE event_id = ? AND t_start = ?");
+    auto pub_has =
+        Stmt::Prepare(db_, "SELECT 1 FROM event_publications WHERE event_id = ? AND t_start = ?");
     if (!pub_has) return Unexpected(pub_has.error());
     pub_has_ = std::move(*pub_has);
-    auto pub_add =
-        Stmt::Prepare(db_, "INSERT OR IGNORE INTO event_publications VALUES (?, ?)");
+    auto pub_add = Stmt::Prepare(db_, "INSERT OR IGNORE INTO event_publications VALUES (?, ?)");
     if (!pub_add) return Unexpected(pub_add.error());
     pub_add_ = std::move(*pub_add);
     auto upd = Stmt::Prepare(db_,
@@ -232,21 +252,16 @@ class SqliteBatchWriter final : public BatchWriter {
     insert_.Bind(18, static_cast<int>(e.origin));
     insert_.Bind(19, e.out_of_area ? 1 : 0);
     insert_.Bind(20, batch_id_);
-    if (sqlite3_step(insert_.get()) != SQLITE_DONE) return SqlError(db_, "insert event");
-    if (sqlite3_changes(db_) == 1) {
-      if (located) {
-        const std::int64_t id = sqlite3_last_insert_rowid(db_);
-        rtree_.Reset();
-        rtree_.Bind(1, id);
-        rtree_.Bind(2, e.lon);
-        rtree_.Bind(3, e.lon);
-        rtree_.Bind(4, e.lat);
-        rtree_.Bind(5, e.lat);
-        if (sqlite3_step(rtree_.get()) != SQLITE_DONE) return SqlError(db_, "insert rtree");
-      }
-      return WriteOutcome::kInserted;
+    if (located) {
+      insert_.Bind(21, static_cast<std::int64_t>(spatial::ZKey(e.lon, e.lat)));
+    } else {
+      sqlite3_bind_null(insert_.get(), 21);
     }
-    return Upsert(e, ts, te);
+    const std::int64_t key = KeyHash(e.source, e.source_id);
+    insert_.Bind(22, key);
+    if (sqlite3_step(insert_.get()) != SQLITE_DONE) return SqlError(db_, "insert event");
+    if (sqlite3_changes(db_) == 1) return WriteOutcome::kInserted;
+    return Upsert(e, ts, te, key);
   }
 
   Result<BatchInfo> Commit(BatchInfo b) override {
@@ -286,7 +301,6 @@ class SqliteBatchWriter final : public BatchWriter {
     }
     // Finalise statements before COMMIT so no reader cursor holds the transaction open.
     insert_ = Stmt();
-    rtree_ = Stmt();
     find_ = Stmt();
     pub_has_ = Stmt();
     pub_add_ = Stmt();
@@ -301,10 +315,11 @@ class SqliteBatchWriter final : public BatchWriter {
  private:
   // The key exists: decide between duplicate (this publication was already stored) and merge
   // (the same crime published for another period: data.police.uk repeats Crime IDs).
-  Result<WriteOutcome> Upsert(const Event& e, std::int64_t ts, std::int64_t te) {
+  Result<WriteOutcome> Upsert(const Event& e, std::int64_t ts, std::int64_t te, std::int64_t key) {
     find_.Reset();
-    find_.Bind(1, std::string_view(e.source));
-    find_.Bind(2, std::string_view(e.source_id));
+    find_.Bind(1, key);
+    find_.Bind(2, std::string_view(e.source));
+    find_.Bind(3, std::string_view(e.source_id));
     if (sqlite3_step(find_.get()) != SQLITE_ROW) return SqlError(db_, "find existing event");
     const std::int64_t id = find_.Int(0);
     const std::int64_t old_start = find_.Int(1);
@@ -361,7 +376,7 @@ class SqliteBatchWriter final : public BatchWriter {
   sqlite3* db_;
   std::int64_t batch_id_;
   bool done_ = false;
-  Stmt insert_, rtree_, find_, pub_has_, pub_add_, update_;
+  Stmt insert_, find_, pub_has_, pub_add_, update_;
 };
 
 }  // namespace
@@ -369,9 +384,8 @@ class SqliteBatchWriter final : public BatchWriter {
 // ------------------------------------------------------------------------------------------------
 Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                                 nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -605,8 +619,8 @@ Result<std::vector<MonthCategoryCount>> SqliteEventStore::CountByMonthCategory(
   BindFilter(*st, f);
   std::vector<MonthCategoryCount> out;
   while (sqlite3_step(st->get()) == SQLITE_ROW) {
-    out.push_back({st->Text(0), static_cast<Category>(st->Int(1)), st->Int(2), st->Int(3),
-                   st->Int(4)});
+    out.push_back(
+        {st->Text(0), static_cast<Category>(st->Int(1)), st->Int(2), st->Int(3), st->Int(4)});
   }
   return out;
 }

@@ -1,8 +1,12 @@
 // core/storage/sqlite_event_store.hpp
 //
 // The embedded EventStore: one SQLite file, WAL journal, synchronous=FULL, versioned schema
-// migrations (storage/migrations.cpp). Spatial queries use an R*Tree index over projected x/y;
-// time queries an index on t_start.
+// migrations (storage/migrations.cpp). Spatial queries use a Z-order key index over WGS84
+// positions (spatial/zorder.hpp); time queries an index on t_start.
+//
+// Threading: one SqliteEventStore is one SQLite connection opened in no-mutex mode; use it from
+// one thread at a time. Open one store per thread for concurrent readers (WAL lets them run
+// alongside the single writer).
 #pragma once
 
 #include <memory>

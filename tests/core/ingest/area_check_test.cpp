@@ -106,5 +106,44 @@ TEST(AreaCheck, GroupsByEpsg) {
   EXPECT_EQ(r.located, 55u);
 }
 
+TEST(AreaCheck, GroupsByForce) {
+  // One combined file with two compact forces 300 km apart: each is judged by its own extent.
+  std::mt19937 rng(3);
+  std::normal_distribution<double> n(0, 5000);
+  std::vector<Event> events;
+  for (int i = 0; i < 400; ++i) {
+    Event e = At(330000 + n(rng), 195000 + n(rng));
+    e.force = i % 2 ? "Gwent Police" : "Northumbria Police";
+    if (i % 2 == 0) e.y += 380000;
+    events.push_back(e);
+  }
+  events.push_back(At(330000, 390000));
+  events.back().force = "Gwent Police";  // 195 km north of Gwent
+  EXPECT_EQ(FlagOutOfArea(events), 1u);
+  EXPECT_TRUE(events.back().out_of_area);
+}
+
+TEST(AreaCheck, FitAreaMatchesCheckArea) {
+  // FitArea is the core a streaming importer can fit on a first chunk and apply afterwards.
+  std::mt19937 rng(11);
+  std::normal_distribution<double> n(0, 9000);
+  std::vector<Event> events;
+  std::vector<double> xs;
+  std::vector<double> ys;
+  for (int i = 0; i < 3000; ++i) {
+    events.push_back(At(330000 + n(rng), 195000 + n(rng)));
+    xs.push_back(events.back().x);
+    ys.push_back(events.back().y);
+  }
+  events.push_back(At(440000, 405000));
+  xs.push_back(440000);
+  ys.push_back(405000);
+  const AreaCheckResult batch = CheckArea(events);
+  const AreaFit fit = FitArea(xs, ys);
+  EXPECT_DOUBLE_EQ(fit.cutoff_m, batch.cutoff_m);
+  for (const Event& e : events) EXPECT_EQ(fit.Outside(e.x, e.y), e.out_of_area);
+  EXPECT_EQ(batch.flagged, 1u);
+}
+
 }  // namespace
 }  // namespace crimecast::ingest

@@ -161,8 +161,7 @@ TEST(CanonicalReader, MissingColumnsAndBadTimezone) {
   options.timezone = "Mars/Olympus_Mons";
   const ReadResult tz = ReadText("id,category,time,lon,lat\n", options);
   ASSERT_FALSE(tz.opened);
-  EXPECT_NE(tz.open_error.message.find("time zone"), std::string::npos)
-      << tz.open_error.message;
+  EXPECT_NE(tz.open_error.message.find("time zone"), std::string::npos) << tz.open_error.message;
 }
 
 TEST(CanonicalReader, NonUkPointsGetUtmZone) {

@@ -85,8 +85,8 @@ TEST(CsvTokenizer, UnterminatedQuoteResyncsAtNextLine) {
 }
 
 TEST(CsvTokenizer, OverlongLineIsSkippedWithBoundedBuffer) {
-  const std::string text = "a,b\n" + std::string(5000, 'x') + ",y\nc,d\n" +
-                           "\"" + std::string(5000, 'q') + "\nq\"\ne,f";
+  const std::string text =
+      "a,b\n" + std::string(5000, 'x') + ",y\nc,d\n" + "\"" + std::string(5000, 'q') + "\nq\"\ne,f";
   for (std::size_t chunk : {1u, 7u, 100u, 4096u}) {
     const auto items = Tokenize(text, chunk, 1000);
     ASSERT_EQ(items.size(), 6u) << chunk;
@@ -132,12 +132,12 @@ TEST(Text, Utf8Validation) {
     std::size_t offset;
   };
   const Bad bad[] = {
-      {"abc\xE9", TextProblem::kInvalidUtf8, 3},                // Latin-1
-      {"\xC0\xAF", TextProblem::kInvalidUtf8, 0},               // overlong '/'
-      {"ab\xED\xA0\x80", TextProblem::kInvalidUtf8, 2},         // surrogate
-      {"\xF4\x90\x80\x80", TextProblem::kInvalidUtf8, 0},       // > U+10FFFF
-      {"\xE2\x82", TextProblem::kInvalidUtf8, 0},               // truncated
-      {"12345678\x80", TextProblem::kInvalidUtf8, 8},           // stray continuation
+      {"abc\xE9", TextProblem::kInvalidUtf8, 3},           // Latin-1
+      {"\xC0\xAF", TextProblem::kInvalidUtf8, 0},          // overlong '/'
+      {"ab\xED\xA0\x80", TextProblem::kInvalidUtf8, 2},    // surrogate
+      {"\xF4\x90\x80\x80", TextProblem::kInvalidUtf8, 0},  // > U+10FFFF
+      {"\xE2\x82", TextProblem::kInvalidUtf8, 0},          // truncated
+      {"12345678\x80", TextProblem::kInvalidUtf8, 8},      // stray continuation
       {std::string("abcdefgh\0ij", 11), TextProblem::kNulByte, 8},
   };
   for (const Bad& b : bad) {

@@ -160,7 +160,7 @@ force = "Agency"
   EXPECT_EQ(ok.events[0].outcome, "NFA");
   EXPECT_EQ(ok.events[0].force, "Met");
   EXPECT_EQ(ok.events[0].quality, LocationQuality::kExact);
-  EXPECT_EQ(ok.events[1].category, Category::kOtherCrime);  // default
+  EXPECT_EQ(ok.events[1].category, Category::kOtherCrime);                // default
   EXPECT_EQ(FormatIso(ok.events[1].when.start), "2024-12-05T09:05:00Z");  // GMT
   EXPECT_EQ(ok.events[1].quality, LocationQuality::kWithheld);            // 0,0
   EXPECT_EQ(ok.events[2].source_id.substr(64), "#1");  // empty id column: derived
@@ -303,8 +303,8 @@ TEST(TimePattern, LocalTimesAcrossDaylightSaving) {
 }
 
 TEST(WithheldRule, SyntaxErrors) {
-  for (const char* bad : {"", "x", "x ==", "x == 0 and", "x = 0", "x == 'a", "x < 'a'",
-                          "== 0", "x == 0 y == 0", "x is", "x is full"}) {
+  for (const char* bad : {"", "x", "x ==", "x == 0 and", "x = 0", "x == 'a", "x < 'a'", "== 0",
+                          "x == 0 y == 0", "x is", "x is full"}) {
     auto r = WithheldRule::Parse(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, ErrorCode::kBadMapping);

@@ -108,9 +108,9 @@ TEST(PoliceUkReader, TruncatedLastLineMidRow) {
 }
 
 TEST(PoliceUkReader, WrongColumnCount) {
-  const ReadResult r = ReadText(std::string(kPoliceHeader) + PoliceRow("good1") +
-                                "bad,2024-01,Gwent Police,-3.0,51.6,x,W01,N,Burglary,,\n" +
-                                PoliceRow("good2"));
+  const ReadResult r =
+      ReadText(std::string(kPoliceHeader) + PoliceRow("good1") +
+               "bad,2024-01,Gwent Police,-3.0,51.6,x,W01,N,Burglary,,\n" + PoliceRow("good2"));
   ExpectOneBadRowBetweenGoodOnes(r, "", ErrorCode::kMalformedCsv);
   EXPECT_NE(r.errors[0].reason.find("found 11"), std::string::npos) << r.errors[0].reason;
 }
@@ -158,9 +158,9 @@ TEST(PoliceUkReader, InvalidUtf8) {
 }
 
 TEST(PoliceUkReader, ValidUtf8IsKept) {
-  const ReadResult r = ReadText(std::string(kPoliceHeader) +
-                                PoliceRow("ok", "2024-01", "-3.0", "51.6", "Burglary",
-                                          "On or near Heol y Caf\xC3\xA9"));
+  const ReadResult r =
+      ReadText(std::string(kPoliceHeader) + PoliceRow("ok", "2024-01", "-3.0", "51.6", "Burglary",
+                                                      "On or near Heol y Caf\xC3\xA9"));
   ASSERT_TRUE(r.errors.empty());
   ASSERT_EQ(r.events.size(), 1u);
   EXPECT_EQ(r.events[0].location_text, "On or near Heol y Caf\xC3\xA9");
@@ -180,9 +180,8 @@ TEST(PoliceUkReader, TenMegabyteLineIsRejectedNotBuffered) {
                            std::string(10 << 20, 'x') + ",W01,N,Burglary,,\n";
   ReaderOptions options;
   options.chunk_bytes = 64 << 10;
-  const ReadResult r =
-      ReadText(std::string(kPoliceHeader) + PoliceRow("good1") + huge + PoliceRow("good2"),
-               options);
+  const ReadResult r = ReadText(
+      std::string(kPoliceHeader) + PoliceRow("good1") + huge + PoliceRow("good2"), options);
   ExpectOneBadRowBetweenGoodOnes(r, "", ErrorCode::kLineTooLong);
 }
 
@@ -224,9 +223,9 @@ TEST(PoliceUkReader, StrayQuoteClosedLaterResyncs) {
 }
 
 TEST(PoliceUkReader, UnknownCrimeType) {
-  const ReadResult r = ReadText(std::string(kPoliceHeader) + PoliceRow("good1") +
-                                PoliceRow("bad", "2024-01", "-3.0", "51.6", "Jaywalking") +
-                                PoliceRow("good2"));
+  const ReadResult r =
+      ReadText(std::string(kPoliceHeader) + PoliceRow("good1") +
+               PoliceRow("bad", "2024-01", "-3.0", "51.6", "Jaywalking") + PoliceRow("good2"));
   ExpectOneBadRowBetweenGoodOnes(r, "Crime type", ErrorCode::kUnknownCategory);
 }
 
@@ -320,8 +319,9 @@ TEST(PoliceUkReader, BomCrlfQuotesAndEmbeddedNewlines) {
 TEST(PoliceUkReader, AnyChunkSizeGivesTheSameResult) {
   std::string text = std::string("\xEF\xBB\xBF") + kPoliceHeader;
   for (int i = 0; i < 20; ++i) {
-    text += PoliceRow(i % 3 == 0 ? "" : "id" + std::to_string(i), "2024-0" + std::to_string(i % 9 + 1),
-                      "-3.0" + std::to_string(i), "51.6", i % 3 == 0 ? "Anti-social behaviour" : "Robbery",
+    text += PoliceRow(i % 3 == 0 ? "" : "id" + std::to_string(i),
+                      "2024-0" + std::to_string(i % 9 + 1), "-3.0" + std::to_string(i), "51.6",
+                      i % 3 == 0 ? "Anti-social behaviour" : "Robbery",
                       i % 4 == 0 ? "\"On or near \"\"A\"\",\r\nB\"" : "On or near C");
   }
   text += PoliceRow("bad", "2024-13");
@@ -350,8 +350,7 @@ TEST(PoliceUkReader, AnyChunkSizeGivesTheSameResult) {
 TEST(PoliceUkReader, AsbIdsAreStableAndIdenticalRowsStayDistinct) {
   const std::string asb = PoliceRow("", "2024-01", "-3.0", "51.6", "Anti-social behaviour");
   const std::string text = std::string(kPoliceHeader) + asb + asb +
-                           PoliceRow("", "2024-01", "-3.0", "51.61", "Anti-social behaviour") +
-                           asb;
+                           PoliceRow("", "2024-01", "-3.0", "51.61", "Anti-social behaviour") + asb;
   const ReadResult a = ReadText(text);
   ASSERT_EQ(a.events.size(), 4u);
   // Identical rows: same content hash, ordinals 1, 2, 3.
@@ -370,9 +369,9 @@ TEST(PoliceUkReader, AsbIdsAreStableAndIdenticalRowsStayDistinct) {
   for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(a.events[i].source_id, b.events[i].source_id);
   // The id is a pure function of the row's content, so a file with the rows in another order
   // gives each content the same hash (ordinals count within the file).
-  const ReadResult c = ReadText(std::string(kPoliceHeader) +
-                                PoliceRow("", "2024-01", "-3.0", "51.61", "Anti-social behaviour") +
-                                asb);
+  const ReadResult c =
+      ReadText(std::string(kPoliceHeader) +
+               PoliceRow("", "2024-01", "-3.0", "51.61", "Anti-social behaviour") + asb);
   EXPECT_EQ(c.events[0].source_id, a.events[2].source_id);
   EXPECT_EQ(c.events[1].source_id, a.events[0].source_id);
 }

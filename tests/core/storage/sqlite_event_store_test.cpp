@@ -83,7 +83,7 @@ TEST(SqliteEventStore, InsertDuplicateAndMergeRepeatedCrimeId) {
   ASSERT_EQ(seen.size(), 2u);
   const Event& c1 = seen[0].source_id == "c1" ? seen[0] : seen[1];
   EXPECT_EQ(FormatMonth(c1.when.start), "2024-01");  // earliest occurrence kept
-  EXPECT_EQ(c1.outcome, "Charged");                   // latest outcome kept
+  EXPECT_EQ(c1.outcome, "Charged");                  // latest outcome kept
   const Event& c2 = seen[0].source_id == "c2" ? seen[0] : seen[1];
   EXPECT_FALSE(c2.Located());
   EXPECT_TRUE(std::isnan(c2.lon));

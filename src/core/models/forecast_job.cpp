@@ -1,0 +1,306 @@
+#include "core/models/forecast_job.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "core/models/grid_ops.hpp"
+#include "core/models/history.hpp"
+#include "core/models/registry.hpp"
+#include "core/spatial/projection.hpp"
+
+namespace crimecast::models {
+namespace {
+
+constexpr std::array<int, 5> kBands = {1, 2, 5, 10, 20};
+
+bool IsGeographic(int epsg) { return epsg == 4326 || epsg == 4258 || epsg == 4269; }
+
+// Cell centres (or any points) from grid metres to WGS84 lon/lat, in place.
+Result<void> ToLonLat(int epsg, std::vector<double>& xs, std::vector<double>& ys) {
+  auto proj = spatial::Projection::Create(epsg, spatial::kWgs84);
+  if (!proj) return Unexpected(proj.error());
+  proj->Forward(xs, ys);
+  return {};
+}
+
+std::string Num(double v) { return fmt::format("{:.6g}", v); }
+
+}  // namespace
+
+Result<int> ChooseEpsg(storage::EventStore& store, std::optional<int> requested) {
+  if (requested) {
+    // Validate the code by building a transformation once.
+    auto proj = spatial::Projection::Create(spatial::kWgs84, *requested);
+    if (!proj) return Unexpected(proj.error());
+    if (IsGeographic(*requested)) {
+      return Fail(ErrorCode::kBadCrs,
+                  fmt::format("EPSG:{} is geographic (degrees); grids need a projected CRS in "
+                              "metres, e.g. EPSG:27700 or a UTM zone",
+                              *requested));
+    }
+    return *requested;
+  }
+  auto dominant = store.DominantEpsg();
+  if (!dominant) return Unexpected(dominant.error());
+  if (*dominant == 0) return Fail(ErrorCode::kNoData, "the database holds no located events");
+  if (!IsGeographic(*dominant)) return *dominant;
+  storage::EventFilter f;
+  f.located_only = true;
+  f.limit = 100000;
+  auto pts = store.LoadPoints(f, *dominant);
+  if (!pts) return Unexpected(pts.error());
+  double lon = 0, lat = 0;
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < pts->size(); ++i) {
+    if (!spatial::IsValidLonLat(pts->lon[i], pts->lat[i])) continue;
+    lon += pts->lon[i];
+    lat += pts->lat[i];
+    ++n;
+  }
+  if (n == 0) return Fail(ErrorCode::kNoData, "the database holds no located events");
+  return spatial::DefaultProjectedEpsg(lon / static_cast<double>(n), lat / static_cast<double>(n));
+}
+
+Result<ForecastJobResult> RunForecastJob(storage::EventStore& store, const ForecastJob& job) {
+  if (!(job.cell_m > 0) || job.cell_m > spatial::kMaxCellSizeM || !std::isfinite(job.cell_m)) {
+    return Fail(ErrorCode::kBadGrid,
+                fmt::format("--cell {} m: the cell size must be greater than 0 and at most {} m",
+                            job.cell_m, spatial::kMaxCellSizeM));
+  }
+  const std::string model_name = job.model.empty() ? DefaultModelName() : job.model;
+  auto model = CreateModel(model_name, job.options);
+  if (!model) return Unexpected(model.error());
+
+  auto extent = store.Extent();
+  if (!extent) return Unexpected(extent.error());
+  if (job.at <= extent->start) {
+    return Fail(ErrorCode::kOutOfRange,
+                fmt::format("--at {} is not after the first event ({}): there is no history to "
+                            "forecast from",
+                            FormatIso(job.at), FormatIso(extent->start)));
+  }
+  const TimePoint latest = job.horizon.EndFrom(extent->end);
+  if (job.at > latest) {
+    return Fail(ErrorCode::kOutOfRange,
+                fmt::format("--at {} is more than one horizon ({}) after the data end ({}); "
+                            "forecast at most one horizon ahead",
+                            FormatIso(job.at), job.horizon.ToString(), FormatIso(extent->end)));
+  }
+  auto epsg = ChooseEpsg(store, job.epsg);
+  if (!epsg) return Unexpected(epsg.error());
+
+  storage::EventFilter filter;
+  filter.to = job.at;
+  filter.located_only = true;
+  filter.include_out_of_area = false;
+  auto points = store.LoadPoints(filter, *epsg);
+  if (!points) return Unexpected(points.error());
+  double min_x = std::numeric_limits<double>::infinity();
+  double min_y = min_x;
+  double max_x = -min_x;
+  double max_y = -min_x;
+  for (std::size_t i = 0; i < points->size(); ++i) {
+    if (!std::isfinite(points->x[i]) || !std::isfinite(points->y[i])) continue;
+    min_x = std::min(min_x, points->x[i]);
+    max_x = std::max(max_x, points->x[i]);
+    min_y = std::min(min_y, points->y[i]);
+    max_y = std::max(max_y, points->y[i]);
+  }
+  if (!(min_x <= max_x)) {
+    return Fail(ErrorCode::kEmptyTrainingWindow,
+                fmt::format("no located events before {}", FormatIso(job.at)));
+  }
+  auto grid = spatial::Grid::Covering(*epsg, job.cell_m, min_x, min_y, max_x, max_y, job.max_cells);
+  if (!grid) return Unexpected(grid.error());
+
+  HistoryOptions hopt;
+  hopt.cutoff = job.at;
+  hopt.categories = job.categories;
+  hopt.harm = job.harm;
+  hopt.observed_from = extent->start;
+  hopt.data_end = extent->end;
+  auto history = BuildHistory(*points, hopt);
+  if (!history) return Unexpected(history.error());
+  if (history->size() == 0) {
+    std::string cats;
+    for (Category c : job.categories) cats += (cats.empty() ? "" : ",") + std::string(Slug(c));
+    return Fail(ErrorCode::kEmptyTrainingWindow,
+                fmt::format("no located {} events before {} to learn from",
+                            cats.empty() ? "" : cats, FormatIso(job.at)));
+  }
+  ForecastJobResult out{*grid, {}, {}, history->size(), *extent, {}};
+  if (history->observed_to < job.at.time_since_epoch().count()) {
+    out.notes.push_back(
+        fmt::format("the data end at {}, before {}: rates use the observed "
+                    "window only",
+                    FormatIso(extent->end), FormatIso(job.at)));
+  }
+  auto forecast = (*model)->Predict(*history, ForecastRequest{*grid, job.at, job.horizon});
+  if (!forecast) return Unexpected(forecast.error());
+  out.forecast = std::move(*forecast);
+  // Active area: every category, as in backtests.
+  std::vector<std::uint8_t> hit(static_cast<std::size_t>(grid->cell_count()), 0);
+  for (std::size_t i = 0; i < points->size(); ++i) {
+    const std::int64_t l = grid->LocalOf(points->x[i], points->y[i]);
+    if (l >= 0) hit[static_cast<std::size_t>(l)] = 1;
+  }
+  for (std::size_t i = 0; i < hit.size(); ++i) {
+    if (hit[i]) out.active.push_back(static_cast<std::int64_t>(i));
+  }
+  return out;
+}
+
+std::vector<int> RiskBands(const std::vector<double>& risk,
+                           const std::vector<std::int64_t>& active) {
+  std::vector<int> band(risk.size(), 0);
+  if (active.empty()) return band;
+  std::vector<double> values;
+  values.reserve(active.size());
+  for (std::int64_t id : active) values.push_back(risk[static_cast<std::size_t>(id)]);
+  std::sort(values.begin(), values.end(), std::greater<>());
+  std::array<double, kBands.size()> threshold{};
+  for (std::size_t b = 0; b < kBands.size(); ++b) {
+    const auto k =
+        static_cast<std::size_t>(std::ceil(kBands[b] / 100.0 * static_cast<double>(values.size())));
+    threshold[b] = values[std::clamp<std::size_t>(k, 1, values.size()) - 1];
+  }
+  for (std::int64_t id : active) {
+    const double v = risk[static_cast<std::size_t>(id)];
+    int b = 100;
+    for (std::size_t k = 0; k < kBands.size(); ++k) {
+      if (v > 0 && v >= threshold[k]) {
+        b = kBands[k];
+        break;
+      }
+    }
+    band[static_cast<std::size_t>(id)] = b;
+  }
+  return band;
+}
+
+namespace {
+
+struct CellRow {
+  std::int64_t local;
+  double corner_x, corner_y, lon, lat;
+};
+
+// The cells to write, with centres in lon/lat.
+Result<std::vector<CellRow>> RowsToWrite(const ForecastJobResult& r,
+                                         const ForecastOutputOptions& o) {
+  std::vector<CellRow> rows;
+  const auto& g = r.grid;
+  const auto& e = r.forecast.expected;
+  for (std::int64_t l = 0; l < g.cell_count(); ++l) {
+    if (!o.all_cells && !(e[static_cast<std::size_t>(l)] > 0)) continue;
+    const spatial::CellIndex c = g.IndexOfLocal(l);
+    rows.push_back({l, g.CornerX(c), g.CornerY(c), g.CentreX(c), g.CentreY(c)});
+  }
+  std::vector<double> xs(rows.size()), ys(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    xs[i] = rows[i].lon;
+    ys[i] = rows[i].lat;
+  }
+  if (auto ok = ToLonLat(g.epsg(), xs, ys); !ok) return Unexpected(ok.error());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    rows[i].lon = xs[i];
+    rows[i].lat = ys[i];
+  }
+  return rows;
+}
+
+double Part(const std::vector<double>& v, std::int64_t l) {
+  return v.empty() ? 0.0 : v[static_cast<std::size_t>(l)];
+}
+
+Result<void> WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return Fail(ErrorCode::kFileUnreadable, fmt::format("cannot write '{}'", path));
+  out << text;
+  out.close();
+  if (!out) return Fail(ErrorCode::kFileUnreadable, fmt::format("writing '{}' failed", path));
+  return {};
+}
+
+}  // namespace
+
+Result<void> WriteForecastCsv(const std::string& path, const ForecastJobResult& r,
+                              const ForecastOutputOptions& o) {
+  auto rows = RowsToWrite(r, o);
+  if (!rows) return Unexpected(rows.error());
+  const auto& f = r.forecast;
+  const std::vector<int> bands = RiskBands(f.expected, r.active);
+  std::string text = "cell_x,cell_y,size_m,crs,lon,lat,risk,cell_id,background,recent,band\n";
+  text.reserve(rows->size() * 110 + 100);
+  const std::string crs = fmt::format("EPSG:{}", r.grid.epsg());
+  for (const CellRow& row : *rows) {
+    const auto l = static_cast<std::size_t>(row.local);
+    const std::string band = bands[l] == 0 ? "" : std::to_string(bands[l]);
+    text += fmt::format("{},{},{},{},{:.6f},{:.6f},{},{},{},{},{}\n", row.corner_x, row.corner_y,
+                        r.grid.size_m(), crs, row.lon, row.lat, Num(f.expected[l]),
+                        r.grid.IdOf(r.grid.IndexOfLocal(row.local)).ToString(),
+                        Num(Part(f.background, row.local)), Num(Part(f.recent, row.local)), band);
+  }
+  return WriteText(path, text);
+}
+
+Result<void> WriteForecastGeoJson(const std::string& path, const ForecastJobResult& r,
+                                  const ForecastJob& job, const ForecastOutputOptions& o) {
+  auto rows = RowsToWrite(r, o);
+  if (!rows) return Unexpected(rows.error());
+  const auto& g = r.grid;
+  const auto& f = r.forecast;
+  const std::vector<int> bands = RiskBands(f.expected, r.active);
+  // Corners: 4 per cell, projected in one batch.
+  std::vector<double> xs, ys;
+  xs.reserve(rows->size() * 4);
+  ys.reserve(rows->size() * 4);
+  for (const CellRow& row : *rows) {
+    const double s = g.size_m();
+    const double cx[4] = {row.corner_x, row.corner_x + s, row.corner_x + s, row.corner_x};
+    const double cy[4] = {row.corner_y, row.corner_y, row.corner_y + s, row.corner_y + s};
+    for (int k = 0; k < 4; ++k) {
+      xs.push_back(cx[k]);
+      ys.push_back(cy[k]);
+    }
+  }
+  if (auto ok = ToLonLat(g.epsg(), xs, ys); !ok) return Unexpected(ok.error());
+  std::string text;
+  text.reserve(rows->size() * 420 + 1000);
+  nlohmann::json meta = {{"model", f.model},
+                         {"model_used", f.model_used},
+                         {"at", FormatIso(job.at)},
+                         {"horizon", job.horizon.ToString()},
+                         {"crs", fmt::format("EPSG:{}", g.epsg())},
+                         {"cell_m", g.size_m()},
+                         {"notes", f.notes}};
+  text += "{\"type\":\"FeatureCollection\",\"crimecast\":" + meta.dump() + ",\"features\":[\n";
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    const CellRow& row = (*rows)[i];
+    const auto l = static_cast<std::size_t>(row.local);
+    std::string ring;
+    for (int k = 0; k <= 4; ++k) {
+      const std::size_t p = i * 4 + static_cast<std::size_t>(k % 4);
+      ring += fmt::format("{}[{:.7f},{:.7f}]", k ? "," : "", xs[p], ys[p]);
+    }
+    text += fmt::format(
+        "{}{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":[[{}]]}},"
+        "\"properties\":{{\"cell_id\":\"{}\",\"cell_x\":{},\"cell_y\":{},\"size_m\":{},"
+        "\"crs\":\"EPSG:{}\",\"lon\":{:.6f},\"lat\":{:.6f},\"risk\":{},\"background\":{},"
+        "\"recent\":{},\"band\":{}}}}}\n",
+        i ? "," : "", ring, g.IdOf(g.IndexOfLocal(row.local)).ToString(), row.corner_x,
+        row.corner_y, g.size_m(), g.epsg(), row.lon, row.lat, Num(f.expected[l]),
+        Num(Part(f.background, row.local)), Num(Part(f.recent, row.local)),
+        bands[l] == 0 ? std::string("null") : std::to_string(bands[l]));
+  }
+  text += "]}\n";
+  return WriteText(path, text);
+}
+
+}  // namespace crimecast::models

@@ -1,0 +1,82 @@
+// core/models/forecast_job.hpp
+//
+// One forecast from a store, end to end, as `crimecast forecast` and the server run it:
+// validate the request, choose the CRS and grid, build the History strictly before T, run the
+// model, and write CSV or GeoJSON.
+//
+// Choices (docs/models.md "Running a forecast"):
+// * CRS: the requested EPSG code, else the store's dominant CRS (EPSG:27700 for UK data, the
+//   feed's UTM zone otherwise), else the UTM zone of the data's mean position when the store
+//   only holds geographic coordinates.
+// * Grid: the smallest window of cells (aligned to multiples of the cell size from the CRS
+//   origin) covering every located, in-area event of ANY category before T. Events after T
+//   never shape the grid, so the output at T is the same whatever the store holds later.
+// * T must lie after the first event and at most one horizon after the end of the data;
+//   otherwise kOutOfRange. A category with no events before T gives kEmptyTrainingWindow.
+// * Cell size must be in (0, 10 km] (kBadGrid); a grid over max_cells cells is kTooLarge.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/common/error.hpp"
+#include "core/common/time.hpp"
+#include "core/models/harm.hpp"
+#include "core/models/model.hpp"
+#include "core/spatial/grid.hpp"
+#include "core/storage/event_store.hpp"
+
+namespace crimecast::models {
+
+// 20 million cells: about 1 GB of working arrays across a forecast's vectors.
+inline constexpr std::int64_t kMaxForecastCells = 20'000'000;
+
+struct ForecastJob {
+  std::string model;  // empty: DefaultModelName()
+  ModelOptions options;
+  TimePoint at{};
+  Horizon horizon;
+  double cell_m = 0;
+  std::optional<int> epsg;
+  std::vector<Category> categories;  // empty: every category
+  std::optional<HarmWeights> harm;
+  std::int64_t max_cells = kMaxForecastCells;
+};
+
+struct ForecastJobResult {
+  spatial::Grid grid;
+  Forecast forecast;
+  std::vector<std::int64_t> active;  // local ids of cells with any event before T
+  std::size_t history_events = 0;    // events the model saw (after the category filter)
+  TimeInterval data_extent{};
+  std::vector<std::string> notes;  // job-level notes (the forecast's own are in forecast)
+};
+
+// The CRS for a store: `requested` when given, else as described above.
+Result<int> ChooseEpsg(storage::EventStore& store, std::optional<int> requested);
+
+Result<ForecastJobResult> RunForecastJob(storage::EventStore& store, const ForecastJob& job);
+
+struct ForecastOutputOptions {
+  bool all_cells = false;  // false: only cells with risk > 0
+};
+
+// Risk band of each cell: the smallest of 1, 2, 5, 10, 20 (percent) such that the cell's risk
+// is > 0 and at least the risk of the cell ranked ceil(c% x A) among the A active cells; 100 for
+// other active cells; 0 outside the active area. Tied cells share a band.
+std::vector<int> RiskBands(const std::vector<double>& risk,
+                           const std::vector<std::int64_t>& active);
+
+// CSV: header "cell_x,cell_y,size_m,crs,lon,lat,risk,cell_id,background,recent,band"; cell_x,
+// cell_y the lower-left corner in grid metres, lon/lat the WGS84 centre, risk the expected
+// events in the horizon. Rows in local cell order (south-west first).
+Result<void> WriteForecastCsv(const std::string& path, const ForecastJobResult& result,
+                              const ForecastOutputOptions& options = {});
+// GeoJSON (RFC 7946, WGS84): one Polygon feature per cell with the CSV columns as properties,
+// and a top-level "crimecast" member with the model, time and notes.
+Result<void> WriteForecastGeoJson(const std::string& path, const ForecastJobResult& result,
+                                  const ForecastJob& job,
+                                  const ForecastOutputOptions& options = {});
+
+}  // namespace crimecast::models

@@ -1,0 +1,76 @@
+#include "core/models/registry.hpp"
+
+#include <fmt/format.h>
+
+#include <functional>
+
+#include "core/models/baselines.hpp"
+#include "core/models/model.hpp"
+
+namespace crimecast::models {
+namespace {
+
+using Factory = std::function<Result<std::unique_ptr<Model>>(const ModelOptions&)>;
+
+struct Entry {
+  ModelInfo info;
+  Factory make;
+};
+
+// One row per model, in display order. Models written elsewhere (etas-grid, sepp, learned,
+// auto) are added here when their factories land on main.
+const std::vector<Entry>& Entries() {
+  static const std::vector<Entry> entries = {
+      {{"naive-all", "all-history count per cell, scaled to the horizon", ""}, MakeNaiveAllModel},
+      {{"naive-recent", "count per cell over the last N calendar months",
+        "window_months (3): months back from T"},
+       MakeNaiveRecentModel},
+      {{"naive-decay", "exponentially decayed count per cell",
+        "half_life_days (180): weight halves every this many days"},
+       MakeNaiveDecayModel},
+      {{"kde", "retrospective kernel density estimate of all history",
+        "bandwidth_m (0 = select); kernel (0 quartic, 1 Gaussian); bandwidth_rule (0 hold-out "
+        "likelihood, 1 Scott, 2 Silverman); window_months (0 = all)"},
+       MakeKdeModel},
+      {{"prospective",
+        "prospective hot-spotting (Bowers, Johnson & Pease 2004): 1/(1+d) x 1/(1+weeks)",
+        "bandwidth_m (400); bandwidth_weeks (8); distance (0 Euclidean, 1 Chebyshev)"},
+       MakeProspectiveModel},
+  };
+  return entries;
+}
+
+}  // namespace
+
+const std::vector<ModelInfo>& ModelCatalog() {
+  static const std::vector<ModelInfo> catalog = [] {
+    std::vector<ModelInfo> out;
+    for (const auto& e : Entries()) out.push_back(e.info);
+    return out;
+  }();
+  return catalog;
+}
+
+std::vector<std::string> ModelNames() {
+  std::vector<std::string> out;
+  for (const auto& e : Entries()) out.push_back(e.info.name);
+  return out;
+}
+
+std::string DefaultModelName() {
+  for (const auto& e : Entries()) {
+    if (e.info.name == "auto") return "auto";
+  }
+  return "naive-all";
+}
+
+Result<std::unique_ptr<Model>> CreateModel(std::string_view name, const ModelOptions& options) {
+  for (const auto& e : Entries()) {
+    if (e.info.name == name) return e.make(options);
+  }
+  std::string known;
+  for (const auto& e : Entries()) known += (known.empty() ? "" : ", ") + e.info.name;
+  return Fail(ErrorCode::kUnknownModel, fmt::format("unknown model '{}' (known: {})", name, known));
+}
+
+}  // namespace crimecast::models
