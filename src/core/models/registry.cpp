@@ -6,6 +6,7 @@
 
 #include "core/models/baselines.hpp"
 #include "core/models/model.hpp"
+#include "core/models/learned.hpp"
 #include "core/models/self_exciting.hpp"
 
 namespace crimecast::models {
@@ -18,8 +19,7 @@ struct Entry {
   Factory make;
 };
 
-// One row per model, in display order. Models written elsewhere (etas-grid, sepp, learned,
-// auto) are added here when their factories land on main.
+// One row per model, in display order.
 const std::vector<Entry>& Entries() {
   static const std::vector<Entry> entries = {
       {{"naive-all", "all-history count per cell, scaled to the horizon", ""}, MakeNaiveAllModel},
@@ -53,6 +53,14 @@ const std::vector<Entry>& Entries() {
          if (auto ok = CheckSeppOptions(o); !ok) return Unexpected(ok.error());
          return MakeSeppModel(o);
        }},
+      {{"learned",
+        "gradient-boosted Poisson trees (XGBoost) on multi-scale per-cell features, trained on "
+        "rolling origins before T",
+        "see docs/models.md#learned-model-gradient-boosted-trees"},
+       [](const ModelOptions& o) { return MakeLearnedModel(o); }},
+      {{"auto", "the default: candidates chosen or blended by rolling backtest before T only",
+        "see docs/models.md#auto"},
+       [](const ModelOptions& o) { return MakeAutoModel(o); }},
   };
   return entries;
 }
