@@ -6,6 +6,7 @@
 
 #include "core/models/baselines.hpp"
 #include "core/models/model.hpp"
+#include "core/models/self_exciting.hpp"
 
 namespace crimecast::models {
 namespace {
@@ -36,6 +37,22 @@ const std::vector<Entry>& Entries() {
         "prospective hot-spotting (Bowers, Johnson & Pease 2004): 1/(1+d) x 1/(1+weeks)",
         "bandwidth_m (400); bandwidth_weeks (8); distance (0 Euclidean, 1 Chebyshev)"},
        MakeProspectiveModel},
+      {{"etas-grid",
+        "grid ETAS self-exciting model fitted by EM (Mohler et al. 2015); falls back to decayed "
+        "counts on weakly clustered or month-only data",
+        "see docs/models.md#grid-etas"},
+       [](const ModelOptions& o) -> Result<std::unique_ptr<Model>> {
+         if (auto ok = CheckEtasGridOptions(o); !ok) return Unexpected(ok.error());
+         return MakeEtasGridModel(o);
+       }},
+      {{"sepp",
+        "continuous-space self-exciting point process, stochastic declustering (Mohler et al. "
+        "2011; Rosser & Cheng 2019); falls back on weak clustering",
+        "see docs/models.md#continuous-sepp"},
+       [](const ModelOptions& o) -> Result<std::unique_ptr<Model>> {
+         if (auto ok = CheckSeppOptions(o); !ok) return Unexpected(ok.error());
+         return MakeSeppModel(o);
+       }},
   };
   return entries;
 }
