@@ -1,0 +1,117 @@
+// core/models/learned.hpp
+//
+// The learned model ("learned"): gradient boosted regression trees (Friedman 2001) fitted with
+// XGBoost (Chen & Guestrin 2016) through its C API, on per-cell features (models/features.hpp).
+//
+// How a forecast at T for the horizon [T, T + h) is made:
+// 1. Training origins o_1 > o_2 > ... are taken inside the history: calendar months back from T
+//    for month horizons and month-only data, steps of h for h >= 7 days, and whole weeks for
+//    shorter horizons (so every origin has T's time of day and day of week). Each origin's
+//    target window [o, o + h) ends at or before T: nothing at or after T is ever read. At most
+//    `max_origins` origins are used, each with at least `min_history` of data before it.
+// 2. For each origin, one row per support cell: the features at o (events before o only) and
+//    the realised (weighted) count in [o, o + h). Cells with a positive count are all kept;
+//    zero cells are sampled (a deterministic hash of seed, origin and cell) with probability p
+//    and weight 1/p, so the weighted loss, and therefore the fitted level, is unbiased. Cells
+//    outside the support (no event nearby) enter as one pooled row per origin: the empty
+//    feature vector, the mean count per such cell, weight = their number.
+// 3. Trees are grown with the Poisson objective (count:poisson: log link, deviance loss), or
+//    Tweedie (reg:tweedie) when tweedie_power is given, hist method, fixed seed and thread
+//    count: the same inputs give bit-identical forecasts.
+// 4. The model's per-cell predictions at T are rescaled so that their total matches the recent
+//    rate of the area: the mean realised total of the last few windows like [T, T + h) (the
+//    last 3 months for month horizons; the last 4 windows of h, or for h < 7 days the same
+//    time of week in the last 4 weeks). Expected counts are therefore calibrated in total; the
+//    trees set the shares.
+// If no training origin is available (too little history) the model falls back to the
+// all-history count per cell, scaled the same way, and says so in Forecast::notes.
+//
+// Parameters (ModelOptions::params; unknown keys are an error): trees (120), max_depth (5),
+// learning_rate (0.08), min_child_weight (2), subsample (0.8), colsample (0.8), max_origins (24),
+// zero_ratio (3: zero rows kept per positive row), seed (0), tweedie_power (unset: Poisson),
+// near_repeat_radius_m (400), recent_windows (3 or 4). See docs/models.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/common/error.hpp"
+#include "core/models/features.hpp"
+#include "core/models/model.hpp"
+
+namespace crimecast::models {
+
+struct LearnedOptions {
+  int trees = 120;
+  int max_depth = 5;
+  double learning_rate = 0.08;
+  double min_child_weight = 2.0;
+  double subsample = 0.8;
+  double colsample = 0.8;
+  int max_origins = 24;
+  double zero_ratio = 3.0;
+  std::uint64_t seed = 0;
+  double tweedie_power = 0.0;  // 0: Poisson; in (1, 2): Tweedie
+  double near_repeat_radius_m = 400.0;
+  int recent_windows = 0;  // 0: 3 for month horizons, 4 otherwise
+  int threads = 2;
+  bool offset = true;  // trees correct log(baseline rate) instead of a constant
+
+  // Reads ModelOptions (see the header comment). Unknown keys and out-of-range values fail
+  // with kInvalidArgument.
+  static Result<LearnedOptions> FromModelOptions(const ModelOptions& options);
+};
+
+// A fitted booster. Move-only (owns the XGBoost handle).
+class LearnedFit {
+ public:
+  // Trains on origins whose target windows end at or before `limit` (UTC seconds), from the
+  // events in builder.index(). Fails with kEmptyTrainingWindow when no origin qualifies.
+  static Result<LearnedFit> Train(const FeatureBuilder& builder, std::int64_t limit,
+                                  const LearnedOptions& options);
+  LearnedFit(LearnedFit&&) noexcept;
+  LearnedFit& operator=(LearnedFit&&) noexcept;
+  LearnedFit(const LearnedFit&) = delete;
+  LearnedFit& operator=(const LearnedFit&) = delete;
+  ~LearnedFit();
+
+  // Model output (expected counts for [t, t + h), before the total is rescaled) for every
+  // local cell of the builder's grid. t may be any origin; only events before t are read.
+  Result<std::vector<double>> PredictRaw(const FeatureBuilder& builder, std::int64_t t) const;
+
+  const std::vector<std::int64_t>& origins() const { return origins_; }
+  std::size_t training_rows() const { return rows_; }
+  // Total gain per feature name, largest first (for notes and docs).
+  std::vector<std::pair<std::string, double>> Importance(const FeatureBuilder& builder) const;
+
+ private:
+  LearnedFit() = default;
+  void* booster_ = nullptr;  // BoosterHandle
+  std::vector<std::int64_t> origins_;
+  std::size_t rows_ = 0;
+  bool offset_ = false;
+};
+
+// Training origins for a forecast at T (see the header comment), most recent first.
+std::vector<std::int64_t> TrainingOrigins(const FeatureBuilder& builder, std::int64_t limit,
+                                          int max_origins);
+
+// The recent-rate total for [t, t + h) (see step 4 in the header comment), from events before
+// t; `windows` 0 picks the default. Returns the all-history rate scaled to the horizon when no
+// full window fits.
+double RecentTotal(const FeatureBuilder& builder, std::int64_t t, int windows = 0);
+
+// Scales `values` in place so that they sum to `total` (no-op when their sum is 0).
+void ScaleToTotal(std::vector<double>& values, double total);
+
+std::unique_ptr<Model> MakeLearnedModel(const ModelOptions& options, LearnedOptions parsed);
+// Parses the options and builds the model; fails on unknown keys.
+Result<std::unique_ptr<Model>> MakeLearnedModel(const ModelOptions& options = {});
+
+// The "auto" model (models/auto_model.hpp) with its candidates taken from the model registry
+// (CreateModel). Fails on unknown keys.
+Result<std::unique_ptr<Model>> MakeAutoModel(const ModelOptions& options = {});
+
+}  // namespace crimecast::models
