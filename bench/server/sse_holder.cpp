@@ -45,8 +45,10 @@ int main(int argc, char** argv) {
     lim.rlim_cur = lim.rlim_max;
     setrlimit(RLIMIT_NOFILE, &lim);
   }
-  const std::string req = "GET /api/live HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
-                          "Authorization: Bearer " + token + "\r\n\r\n";
+  const std::string req =
+      "GET /api/live HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+      "Authorization: Bearer " +
+      token + "\r\n\r\n";
   std::vector<Conn> conns(static_cast<std::size_t>(n));
   const int ep = epoll_create1(0);
   int connected = 0;
@@ -122,8 +124,9 @@ int main(int argc, char** argv) {
     total += c.events;
   }
   if (mn == LONG_MAX) mn = 0;
-  std::printf("connected=%d open_at_end=%d closed_early=%d http_errors=%d events_min=%ld "
-              "events_max=%ld events_total=%ld bytes_total=%lld\n",
-              connected, open_at_end, closed_early, http_errors, mn, mx, total, bytes);
+  std::printf(
+      "connected=%d open_at_end=%d closed_early=%d http_errors=%d events_min=%ld "
+      "events_max=%ld events_total=%ld bytes_total=%lld\n",
+      connected, open_at_end, closed_early, http_errors, mn, mx, total, bytes);
   return 0;
 }

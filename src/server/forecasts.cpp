@@ -315,7 +315,13 @@ Result<std::shared_ptr<const ForecastEntry>> ForecastService::Get(const Forecast
     }
     pending_[key] = promise.get_future().share();
   }
-  auto r = Compute(spec, store);
+  Result<std::shared_ptr<const ForecastEntry>> r = Fail(ErrorCode::kInternal, "not computed");
+  try {
+    r = Compute(spec, store);
+  } catch (const std::exception& ex) {
+    // Waiters on the shared future must be released whatever happens.
+    r = Fail(ErrorCode::kInternal, std::string("forecast failed: ") + ex.what());
+  }
   {
     std::lock_guard lock(mu_);
     if (r) {
@@ -344,17 +350,18 @@ void ForecastService::OnEventsCommitted(std::vector<Event> events) {
   cv_.notify_all();
 }
 
-void ForecastService::FlushForTesting() {
+void ForecastService::FlushForTesting(bool refit) {
   {
     std::lock_guard lock(mu_);
-    flush_ = true;
+    flush_live_ = true;
+    flush_refit_ = flush_refit_ || refit;
     cv_.notify_all();
   }
   // Wait until the thread has taken the flush and finished it.
   for (int i = 0; i < 3000; ++i) {
     {
       std::lock_guard lock(mu_);
-      if (!flush_ && queued_events_.empty() && !busy_) return;
+      if (!flush_live_ && !flush_refit_ && queued_events_.empty() && !busy_) return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
@@ -370,17 +377,19 @@ void ForecastService::Loop() {
     bool refit = false;
     {
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_ || flush_; });
+      cv_.wait_for(lock, std::chrono::milliseconds(100),
+                   [this] { return stop_ || flush_live_ || flush_refit_; });
       if (stop_) return;
       const auto now = std::chrono::steady_clock::now();
-      if (!queued_events_.empty() && (flush_ || now - last_live >= live_gap)) {
+      if (!queued_events_.empty() && (flush_live_ || now - last_live >= live_gap)) {
         events.swap(queued_events_);
         last_live = now;
       }
-      refit = flush_ || now - last_refit >= refit_gap;
+      refit = flush_refit_ || now - last_refit >= refit_gap;
       if (refit) last_refit = now;
       busy_ = !events.empty() || refit;
-      flush_ = false;
+      flush_live_ = false;
+      flush_refit_ = false;
     }
     if (!events.empty()) ApplyLiveUpdates(std::move(events));
     if (refit) RefitStale();

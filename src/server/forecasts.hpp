@@ -122,8 +122,9 @@ class ForecastService {
   std::int64_t live_updates() const { return live_updates_.load(); }
   // Age in seconds of the oldest live forecast fit (for /metrics), 0 when none.
   double OldestLiveAgeSeconds() const;
-  // Runs one live update and one refit pass now (tests).
-  void FlushForTesting();
+  // Applies the queued live updates now, and with `refit` also runs a refit pass; returns when
+  // done (tests).
+  void FlushForTesting(bool refit);
 
  private:
   Result<std::shared_ptr<const ForecastEntry>> Compute(const ForecastSpec& spec,
@@ -146,7 +147,8 @@ class ForecastService {
   std::atomic<std::int64_t> refits_{0};
   std::atomic<std::int64_t> live_updates_{0};
   bool stop_ = false;
-  bool flush_ = false;
+  bool flush_live_ = false;
+  bool flush_refit_ = false;
   bool busy_ = false;  // the thread is working on what it took (FlushForTesting waits)
   std::thread thread_;
   std::unique_ptr<storage::EventStore> store_;  // the forecast thread's own connection

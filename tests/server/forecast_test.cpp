@@ -352,7 +352,7 @@ TEST_F(Forecasts, LiveForecastFollowsPostedEventsWithoutRefit) {
       R"([{{"id":"live-x","category":"burglary","time":"{}","lon":-3.03,"lat":51.555}}])",
       FormatIso(t));
   ASSERT_EQ(Post("/api/events", body, "analyst").status, 200);
-  srv->service().forecasts().FlushForTesting();
+  srv->service().forecasts().FlushForTesting(/*refit=*/false);
   auto msg = live.WaitFor("forecast", std::chrono::seconds(3));
   ASSERT_TRUE(msg) << "no forecast message on the live stream";
   auto m = nlohmann::json::parse(msg->data);
@@ -371,7 +371,7 @@ TEST_F(Forecasts, LiveForecastFollowsPostedEventsWithoutRefit) {
   // RecentFactor(theta, omega, 7 d) is about 0.3 for theta 0.35 .. 0.5 for theta 0.5.
   EXPECT_GT(cell_json["forecast"]["recent"].get<double>(), 0.2);
   // The refit (background, on demand here) replaces the live update and resets the counter.
-  srv->service().forecasts().FlushForTesting();
+  srv->service().forecasts().FlushForTesting(/*refit=*/true);
   EXPECT_EQ(srv->service().forecasts().refits(), 1);
   auto refit = Get(q, "officer");
   EXPECT_EQ(refit.Header("x-crimecast-live-events"), "0");
@@ -397,7 +397,7 @@ TEST_F(Forecasts, StaleForecastsAreServedAndRefitInTheBackground) {
   auto b = Get(q, "officer");
   EXPECT_EQ(b.Header("x-crimecast-stale"), "true");
   EXPECT_EQ(b.body, a.body);
-  srv->service().forecasts().FlushForTesting();
+  srv->service().forecasts().FlushForTesting(/*refit=*/true);
   auto c = Get(q, "officer");
   EXPECT_EQ(c.Header("x-crimecast-stale"), "false");
   EXPECT_NE(c.body, a.body);
