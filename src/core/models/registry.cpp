@@ -5,8 +5,8 @@
 #include <functional>
 
 #include "core/models/baselines.hpp"
-#include "core/models/model.hpp"
 #include "core/models/learned.hpp"
+#include "core/models/model.hpp"
 #include "core/models/self_exciting.hpp"
 
 namespace crimecast::models {
