@@ -54,6 +54,14 @@ const std::vector<Entry>& Entries() {
          if (auto ok = CheckSeppOptions(o); !ok) return Unexpected(ok.error());
          return MakeSeppModel(o);
        }},
+      {{"learned",
+        "gradient-boosted Poisson trees (XGBoost) on multi-scale per-cell features, trained on "
+        "rolling origins before T",
+        "see docs/models.md#learned-model-gradient-boosted-trees"},
+       [](const ModelOptions& o) { return MakeLearnedModel(o); }},
+      {{"auto", "the default: candidates chosen or blended by rolling backtest before T only",
+        "see docs/models.md#auto"},
+       [](const ModelOptions& o) { return MakeAutoModel(o); }},
   };
   return entries;
 }
