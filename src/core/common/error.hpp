@@ -104,7 +104,7 @@ struct Unexpected {
 template <class T>
 class Result {
  public:
-  Result(T v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
+  Result(T v) : value_(std::move(v)) {}                  // NOLINT(google-explicit-constructor)
   Result(Unexpected u) : error_(std::move(u.error_)) {}  // NOLINT
   bool has_value() const { return value_.has_value(); }
   explicit operator bool() const { return value_.has_value(); }

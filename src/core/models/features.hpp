@@ -110,12 +110,12 @@ class EventGridIndex {
   spatial::Grid grid_;
   std::vector<std::int32_t> grid_to_active_;
   std::vector<std::int64_t> active_cell_;
-  std::vector<std::size_t> offset_;       // CSR offsets, size active + 1
-  std::vector<std::int64_t> times_;       // t_start, sorted within each cell
-  std::vector<std::uint32_t> event_;      // history index
-  std::vector<double> cum_weight_;        // prefix sums of weights in CSR order, size n + 1
-  std::vector<std::int64_t> all_times_;   // every indexed t_start, sorted
-  std::vector<double> all_cum_weight_;    // prefix sums over all_times_, size n + 1
+  std::vector<std::size_t> offset_;      // CSR offsets, size active + 1
+  std::vector<std::int64_t> times_;      // t_start, sorted within each cell
+  std::vector<std::uint32_t> event_;     // history index
+  std::vector<double> cum_weight_;       // prefix sums of weights in CSR order, size n + 1
+  std::vector<std::int64_t> all_times_;  // every indexed t_start, sorted
+  std::vector<double> all_cum_weight_;   // prefix sums over all_times_, size n + 1
   std::int64_t data_start_ = 0;
   bool month_only_ = false;
 };
@@ -138,9 +138,9 @@ struct FeatureRows {
 
 // The realised (weighted) counts of a window, on the rows of a FeatureRows.
 struct FeatureTargets {
-  std::vector<double> count;        // per row
-  double outside_support = 0;       // events in grid cells that have no row
-  std::int64_t outside_cells = 0;   // number of grid cells that have no row
+  std::vector<double> count;       // per row
+  double outside_support = 0;      // events in grid cells that have no row
+  std::int64_t outside_cells = 0;  // number of grid cells that have no row
 };
 
 // Computes the feature table (see the header comment and docs/models.md for the list).
@@ -171,8 +171,8 @@ class FeatureBuilder {
   FeatureTargets Targets(const FeatureRows& rows, std::int64_t from, std::int64_t to) const;
 
   // Column positions of a few features other modules read by meaning.
-  std::size_t col_all() const { return col_all_; }      // cell rate over all history
-  std::size_t col_short() const { return col_short_; }  // cell rate over the short window
+  std::size_t col_all() const { return col_all_; }              // cell rate over all history
+  std::size_t col_short() const { return col_short_; }          // cell rate over the short window
   std::size_t col_ring1_all() const { return col_ring1_all_; }  // 3x3 ring (centre excluded)
 
  private:

@@ -5,8 +5,8 @@
 #include <functional>
 
 #include "core/models/baselines.hpp"
-#include "core/models/model.hpp"
 #include "core/models/learned.hpp"
+#include "core/models/model.hpp"
 #include "core/models/self_exciting.hpp"
 
 namespace crimecast::models {
@@ -37,18 +37,19 @@ const std::vector<Entry>& Entries() {
         "prospective hot-spotting (Bowers, Johnson & Pease 2004): 1/(1+d) x 1/(1+weeks)",
         "bandwidth_m (400); bandwidth_weeks (8); distance (0 Euclidean, 1 Chebyshev)"},
        MakeProspectiveModel},
-      {{"etas-grid",
-        "grid ETAS self-exciting model fitted by EM (Mohler et al. 2015); falls back to decayed "
-        "counts on weakly clustered or month-only data",
-        "see docs/models.md#grid-etas"},
+      {{std::string(kEtasGridModelName),
+        "grid ETAS fitted by EM (Mohler et al. 2015); falls back to a decayed count when the "
+        "data are not self-exciting",
+        "window_days (365); theta/omega/fallback settings: docs/models.md \"Grid ETAS\""},
        [](const ModelOptions& o) -> Result<std::unique_ptr<Model>> {
          if (auto ok = CheckEtasGridOptions(o); !ok) return Unexpected(ok.error());
          return MakeEtasGridModel(o);
        }},
-      {{"sepp",
-        "continuous-space self-exciting point process, stochastic declustering (Mohler et al. "
-        "2011; Rosser & Cheng 2019); falls back on weak clustering",
-        "see docs/models.md#continuous-sepp"},
+      {{std::string(kSeppModelName),
+        "continuous-space SEPP with stochastic declustering (Mohler et al. 2011; Rosser & "
+        "Cheng); falls back to a decayed count when the data are not self-exciting",
+        "window_days (365); max_days (60); max_distance_m (500); more: docs/models.md "
+        "\"Continuous SEPP\""},
        [](const ModelOptions& o) -> Result<std::unique_ptr<Model>> {
          if (auto ok = CheckSeppOptions(o); !ok) return Unexpected(ok.error());
          return MakeSeppModel(o);
