@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,18 @@ class BatchWriter {
   virtual ~BatchWriter() = default;
   // Upserts one validated event (see the header comment for merge rules).
   virtual Result<WriteOutcome> Write(const Event& event) = 0;
+  // Writes events in order, as Write on each would, and replaces `outcomes` with one outcome per
+  // event. Backends override it to amortise per-statement costs over many rows.
+  virtual Result<void> WriteMany(std::span<const Event> events,
+                                 std::vector<WriteOutcome>& outcomes) {
+    outcomes.clear();
+    for (const Event& e : events) {
+      auto w = Write(e);
+      if (!w) return Unexpected(w.error());
+      outcomes.push_back(*w);
+    }
+    return {};
+  }
   // Records the batch's final counts and commits everything atomically and durably.
   virtual Result<BatchInfo> Commit(BatchInfo counts) = 0;
   virtual std::int64_t batch_id() const = 0;

@@ -130,6 +130,7 @@ Result<ImportReport> ImportFile(EventStore& store, const std::string& path,
     cv.notify_all();
   };
 
+  std::vector<WriteOutcome> outcomes;
   bool more = true;
   while (more) {
     Chunk c;
@@ -150,17 +151,17 @@ Result<ImportReport> ImportFile(EventStore& store, const std::string& path,
     if (options.on_error) {
       for (const auto& e : c.errors) options.on_error(e);
     }
-    for (const Event& e : c.events) {
-      auto w = (*writer)->Write(e);
-      if (!w) {
-        stop_producer();
-        return Unexpected(w.error());
-      }
+    if (auto w = (*writer)->WriteMany(c.events, outcomes); !w) {
+      stop_producer();
+      return Unexpected(w.error());
+    }
+    for (std::size_t i = 0; i < c.events.size(); ++i) {
+      const Event& e = c.events[i];
       ++info.accepted;
       ++info.rows_by_category[static_cast<int>(e.category)];
       if (!e.Located()) ++info.unlocated;
       if (e.out_of_area) ++info.out_of_area;
-      switch (*w) {
+      switch (outcomes[i]) {
         case WriteOutcome::kInserted:
           ++info.inserted;
           break;

@@ -77,6 +77,48 @@ CREATE TABLE settings (
   value  TEXT NOT NULL
 );
 )sql"},
+      {2, "events keyed by a unique 63-bit key hash alone (smaller, integer-only key index)",
+       R"sql(
+-- Why: the v1 unique key (key_hash, source, source_id) made every index entry carry the 64-char
+-- id (about 90 bytes), so each import batch rewrote a 12 MB random-order index. key_hash alone is
+-- unique now (about 17 bytes an entry); the store resolves the rare hash collision by probing the
+-- next free key and compares (source, source_id) on the row (see sqlite_event_store.cpp).
+-- SQLite cannot drop a UNIQUE table constraint, hence the rebuild (ids are kept).
+CREATE TABLE events_v2 (
+  id             INTEGER PRIMARY KEY,
+  source         TEXT NOT NULL,
+  source_id      TEXT NOT NULL,
+  category       INTEGER NOT NULL,       -- crimecast::Category
+  source_type    TEXT NOT NULL,
+  t_start        INTEGER NOT NULL,       -- UTC seconds, occurrence interval [t_start, t_end)
+  t_end          INTEGER NOT NULL,
+  lon            REAL,                   -- WGS84 degrees; NULL when unlocated
+  lat            REAL,
+  x              REAL,                   -- metres in epsg
+  y              REAL,
+  epsg           INTEGER NOT NULL,       -- 0 when unlocated
+  quality        INTEGER NOT NULL,       -- crimecast::LocationQuality
+  location_text  TEXT NOT NULL,
+  area_code      TEXT NOT NULL,
+  force          TEXT NOT NULL,
+  outcome        TEXT NOT NULL,
+  outcome_as_of  INTEGER NOT NULL,       -- publication period start of `outcome`
+  origin         INTEGER NOT NULL,       -- crimecast::Origin
+  out_of_area    INTEGER NOT NULL,
+  batch_id       INTEGER NOT NULL,
+  merged_count   INTEGER NOT NULL DEFAULT 0,
+  zkey           INTEGER,                -- spatial::ZKey(lon, lat); NULL when unlocated
+  key_hash       INTEGER NOT NULL        -- KeyHash(source, source_id), or a probed free key
+);
+INSERT INTO events_v2 SELECT id, source, source_id, category, source_type, t_start, t_end, lon, lat,
+  x, y, epsg, quality, location_text, area_code, force, outcome, outcome_as_of, origin, out_of_area,
+  batch_id, merged_count, zkey, key_hash FROM events ORDER BY id;
+DROP TABLE events;
+ALTER TABLE events_v2 RENAME TO events;
+CREATE UNIQUE INDEX events_key ON events(key_hash);
+CREATE INDEX events_time ON events(t_start);
+CREATE INDEX events_zkey ON events(zkey) WHERE zkey IS NOT NULL;
+)sql"},
   };
   return kMigrations;
 }

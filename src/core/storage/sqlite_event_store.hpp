@@ -4,19 +4,36 @@
 // migrations (storage/migrations.cpp). Spatial queries use a Z-order key index over WGS84
 // positions (spatial/zorder.hpp); time queries an index on t_start.
 //
+// Keys: events are found by key_hash, a unique integer column holding EventKeyHash(source,
+// source_id) (an integer index is about 17 bytes an entry, where one carrying the 64-character
+// data.police.uk ids was about 90, and each import batch rewrites most of this random-order
+// index). The stored (source, source_id) is always compared, so a hash collision cannot merge two
+// records: the second record of a colliding pair takes the next free key (linear probing; events
+// are never deleted, so probe sequences have no holes).
+//
+// Import cost (docs/decisions/0007-import-speed.md): BatchWriter::WriteMany inserts 32 rows per
+// INSERT statement and looks rows up only when a block had a conflict; new databases use 8 KiB
+// pages; the WAL is checkpointed every 16,384 pages rather than 1,000.
+//
 // Threading: one SqliteEventStore is one SQLite connection opened in no-mutex mode; use it from
 // one thread at a time. Open one store per thread for concurrent readers (WAL lets them run
 // alongside the single writer).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/storage/event_store.hpp"
 
 struct sqlite3;
 
 namespace crimecast::storage {
+
+// 63-bit FNV-1a of source '\0' source_id (non-negative, so it sorts as an SQLite integer). Stored
+// in events.key_hash unless a collision moved the event to a later key.
+std::int64_t EventKeyHash(std::string_view source, std::string_view source_id);
 
 class SqliteEventStore final : public EventStore {
  public:

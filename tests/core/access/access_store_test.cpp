@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "core/storage/migrations.hpp"
 #include "core/storage/sqlite_event_store.hpp"
 #include "support/paths.hpp"
 
@@ -226,7 +227,7 @@ TEST(AccessStore, SharesTheEventDatabaseFile) {
   auto again = AccessStore::Open(path, o);
   ASSERT_TRUE(again);
   EXPECT_EQ((*again)->ListUsers()->size(), 1u);
-  EXPECT_EQ((*events)->SchemaVersion(), 1);
+  EXPECT_EQ((*events)->SchemaVersion(), storage::LatestSchemaVersion());
   EXPECT_EQ(*(*events)->IntegrityCheck(), "ok");
   auto attached = AccessStore::Attach((*events)->handle(), o);
   ASSERT_TRUE(attached);

@@ -1,8 +1,11 @@
 #include "core/storage/sqlite_event_store.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "core/spatial/zorder.hpp"
+#include "core/storage/migrations.hpp"
 #include "support/paths.hpp"
 
 namespace crimecast::storage {
@@ -37,7 +40,7 @@ std::unique_ptr<SqliteEventStore> OpenTemp(const std::string& name) {
 
 TEST(SqliteEventStore, CreatesSchemaInWalMode) {
   auto store = OpenTemp("schema");
-  EXPECT_EQ(store->SchemaVersion(), 1);
+  EXPECT_EQ(store->SchemaVersion(), LatestSchemaVersion());
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(store->handle(), "PRAGMA journal_mode", -1, &st, nullptr);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
@@ -159,6 +162,178 @@ TEST(SqliteEventStore, FiltersAndAggregates) {
   ASSERT_EQ(utm->size(), 3u);
   EXPECT_GT(utm->x[0], 100000);  // a real UTM easting, not the stored BNG value
   EXPECT_NE(utm->x[0], pts->x[0]);
+}
+
+// Every stored column of every event, in id order, for comparing two stores.
+std::string Dump(SqliteEventStore& store) {
+  std::string out;
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(store.handle(),
+                     "SELECT id, source, source_id, category, t_start, t_end, lon, lat, outcome, "
+                     "outcome_as_of, batch_id, merged_count, zkey FROM events ORDER BY id",
+                     -1, &st, nullptr);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    for (int c = 0; c < sqlite3_column_count(st); ++c) {
+      const auto* t = sqlite3_column_text(st, c);
+      out += t ? reinterpret_cast<const char*>(t) : "NULL";
+      out += c + 1 < sqlite3_column_count(st) ? "|" : "\n";
+    }
+  }
+  sqlite3_finalize(st);
+  sqlite3_prepare_v2(store.handle(), "SELECT * FROM event_publications ORDER BY 1, 2", -1, &st,
+                     nullptr);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    out += fmt::format("pub {} {}\n", sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+  }
+  sqlite3_finalize(st);
+  return out;
+}
+
+// WriteMany's 32-row blocks must give exactly what Write gives row by row: outcomes, ids,
+// merged outcomes and publications, with repeats inside a block, across blocks and across
+// batches, and with a partial last block.
+TEST(SqliteEventStore, WriteManyMatchesWriteRowByRow) {
+  std::vector<std::vector<Event>> batches(3);
+  for (int i = 0; i < 100; ++i) {  // January: 100 crimes, every 7th listed twice
+    batches[0].push_back(MakeEvent(fmt::format("c{}", i), "2024-01", -3.0 + i * 1e-3, 51.6));
+    if (i % 7 == 0) batches[0].push_back(batches[0].back());
+  }
+  for (int i = 50; i < 170; ++i) {  // February: 50 repeats (new outcome), 70 new, one twice
+    batches[1].push_back(
+        MakeEvent(fmt::format("c{}", i), "2024-02", -3.0 + i * 1e-3, 51.6, "Charged"));
+    if (i == 60) batches[1].push_back(MakeEvent("c60", "2024-02", -3.0, 51.6, "Other"));
+  }
+  batches[2] = batches[1];                                     // February again: all duplicates
+  batches[2].push_back(MakeEvent("c0", "2023-12", NAN, NAN));  // an earlier publication
+
+  auto row_store = OpenTemp("rows");
+  auto block_store = OpenTemp("blocks");
+  for (const auto& batch : batches) {
+    auto wr = row_store->BeginBatch({.source = "police-uk", .format = "police-uk"});
+    auto wb = block_store->BeginBatch({.source = "police-uk", .format = "police-uk"});
+    ASSERT_TRUE(wr && wb);
+    std::vector<WriteOutcome> by_row;
+    for (const Event& e : batch) by_row.push_back(*(*wr)->Write(e));
+    std::vector<WriteOutcome> by_block;
+    ASSERT_TRUE((*wb)->WriteMany(batch, by_block));
+    EXPECT_EQ(by_row, by_block);
+    ASSERT_TRUE((*wr)->Commit({}));
+    ASSERT_TRUE((*wb)->Commit({}));
+  }
+  EXPECT_EQ(*row_store->Count({}), 170);
+  EXPECT_EQ(Dump(*row_store), Dump(*block_store));
+}
+
+// Two different records whose keys hash alike must stay two events: the second takes the next
+// key, and both are found again (as duplicates) on re-import, row by row and in blocks.
+TEST(SqliteEventStore, KeyHashCollisionKeepsBothRecords) {
+  auto store = OpenTemp("collision");
+  const std::int64_t key = EventKeyHash("police-uk", "victim");
+  {
+    auto w = store->BeginBatch({.source = "police-uk", .format = "police-uk"});
+    ASSERT_TRUE(w);
+    ASSERT_EQ(*(*w)->Write(MakeEvent("other", "2024-01", -3.0, 51.6)), WriteOutcome::kInserted);
+    ASSERT_TRUE((*w)->Commit({}));
+  }
+  // Forge the collision: give "other" the key that "victim" hashes to. (Only "victim" can be
+  // written afterwards: "other" itself would no longer be found under its own hash.)
+  ASSERT_EQ(
+      sqlite3_exec(
+          store->handle(),
+          fmt::format("UPDATE events SET key_hash = {} WHERE source_id = 'other'", key).c_str(),
+          nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  std::vector<Event> block;
+  for (int i = 0; i < 40; ++i) block.push_back(MakeEvent(fmt::format("n{}", i), "2024-01", -3, 51));
+  block[5] = MakeEvent("victim", "2024-01", -3.1, 51.7);
+  block[9] = MakeEvent("victim", "2024-01", -3.1, 51.7);
+  {
+    auto w = store->BeginBatch({.source = "police-uk", .format = "police-uk"});
+    ASSERT_EQ(*(*w)->Write(MakeEvent("victim", "2024-01", -3.1, 51.7)), WriteOutcome::kInserted);
+    ASSERT_EQ(*(*w)->Write(MakeEvent("victim", "2024-01", -3.1, 51.7)), WriteOutcome::kDuplicate);
+    std::vector<WriteOutcome> out;
+    ASSERT_TRUE((*w)->WriteMany(block, out));
+    for (int i = 0; i < 40; ++i) {
+      EXPECT_EQ(out[i], i == 5 || i == 9 ? WriteOutcome::kDuplicate : WriteOutcome::kInserted) << i;
+    }
+    ASSERT_TRUE((*w)->Commit({}));
+  }
+  EXPECT_EQ(*store->Count({}), 40);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(store->handle(), "SELECT key_hash FROM events WHERE source_id = 'victim'", -1,
+                     &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(st, 0), key + 1);
+  sqlite3_finalize(st);
+  // A fresh block whose first row collides with a stored key and whose later row repeats it.
+  auto store2 = OpenTemp("collision2");
+  {
+    auto w = store2->BeginBatch({.source = "police-uk", .format = "police-uk"});
+    ASSERT_TRUE((*w)->Write(MakeEvent("other", "2024-01", -3.0, 51.6)));
+    ASSERT_TRUE((*w)->Commit({}));
+  }
+  sqlite3_exec(
+      store2->handle(),
+      fmt::format("UPDATE events SET key_hash = {} WHERE source_id = 'other'", key).c_str(),
+      nullptr, nullptr, nullptr);
+  {
+    auto w = store2->BeginBatch({.source = "police-uk", .format = "police-uk"});
+    std::vector<WriteOutcome> out;
+    ASSERT_TRUE((*w)->WriteMany(block, out));
+    EXPECT_EQ(out[5], WriteOutcome::kInserted);
+    EXPECT_EQ(out[9], WriteOutcome::kDuplicate);
+    ASSERT_TRUE((*w)->Commit({}));
+  }
+  EXPECT_EQ(*store2->Count({}), 40);
+}
+
+// A version-1 database (unique key over key_hash, source and source_id) upgrades in place:
+// events, ids and publications are kept, and re-writing them adds nothing.
+TEST(SqliteEventStore, UpgradesVersionOneDatabase) {
+  auto dir = testing::TempDir("upgrade");
+  const auto path = (dir / "t.db").string();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const std::string v1(Migrations()[0].sql);
+    ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    const std::string rows = fmt::format(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL, "
+        "description TEXT NOT NULL);"
+        "INSERT INTO schema_migrations VALUES (1, 0, 'v1');"
+        "INSERT INTO events (id, source, source_id, category, source_type, t_start, t_end, lon, "
+        "lat, x, y, epsg, quality, location_text, area_code, force, outcome, outcome_as_of, "
+        "origin, out_of_area, batch_id, merged_count, zkey, key_hash) VALUES "
+        "(7, 'police-uk', 'c1', 2, 'Burglary', 1704067200, 1706745600, -3, 51.6, 1, 2, 27700, 1, "
+        "'', '', '', 'Charged', 1706745600, 0, 0, 1, 1, {}, {}),"
+        "(9, 'police-uk', 'c2', 2, 'Burglary', 1704067200, 1706745600, NULL, NULL, NULL, NULL, "
+        "0, 2, '', '', '', '', 1704067200, 0, 0, 1, 0, NULL, {});"
+        "INSERT INTO event_publications VALUES (7, 1704067200), (7, 1706745600);",
+        static_cast<std::int64_t>(spatial::ZKey(-3, 51.6)), EventKeyHash("police-uk", "c1"),
+        EventKeyHash("police-uk", "c2"));
+    ASSERT_EQ(sqlite3_exec(db, rows.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = SqliteEventStore::Open(path);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_EQ((*store)->SchemaVersion(), LatestSchemaVersion());
+  EXPECT_EQ(*(*store)->IntegrityCheck(), "ok");
+  EXPECT_EQ(*(*store)->Count({}), 2);
+  auto w = (*store)->BeginBatch({.source = "police-uk", .format = "police-uk"});
+  ASSERT_TRUE(w);
+  EXPECT_EQ(*(*w)->Write(MakeEvent("c1", "2024-02", -3.0, 51.6, "Charged")),
+            WriteOutcome::kDuplicate);
+  EXPECT_EQ(*(*w)->Write(MakeEvent("c2", "2024-01", NAN, NAN, "")), WriteOutcome::kDuplicate);
+  EXPECT_EQ(*(*w)->Write(MakeEvent("c3", "2024-01", NAN, NAN)), WriteOutcome::kInserted);
+  ASSERT_TRUE((*w)->Commit({}));
+  auto points = (*store)->LoadPoints({}, 27700);
+  ASSERT_TRUE(points);
+  ASSERT_EQ(points->size(), 1u);
+  EXPECT_EQ(points->id[0], 7);  // ids survive the rebuild
+  EventFilter box;
+  box.bbox = std::array<double, 4>{-3.1, 51.5, -2.9, 51.7};
+  EXPECT_EQ(*(*store)->Count(box), 1);
+  EXPECT_EQ(*(*store)->Count({}), 3);
 }
 
 TEST(SqliteEventStore, RejectsNewerSchema) {
