@@ -375,7 +375,8 @@ TEST_F(Forecasts, LiveForecastFollowsPostedEventsWithoutRefit) {
   const double increment = models::self_exciting::RecentFactor(
       params["theta"].get<double>(), params["omega_per_day"].get<double>(), 7.0);
   EXPECT_GT(increment, 0.05) << "the simulated city is clustered (theta 0.5)";
-  EXPECT_GE(cell_json["forecast"]["recent"].get<double>(), increment * (1 - 1e-4));  // a 1 s event: MeanExp ~ 1
+  EXPECT_GE(cell_json["forecast"]["recent"].get<double>(),
+            increment * (1 - 1e-4));  // a 1 s event: MeanExp ~ 1
   EXPECT_LT(cell_json["forecast"]["recent"].get<double>(), increment + 0.05);
   // The refit (background, on demand here) replaces the live update and resets the counter.
   srv->service().forecasts().FlushForTesting(/*refit=*/true);
