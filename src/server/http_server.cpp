@@ -268,8 +268,14 @@ class Session {
     beast::get_lowest_layer(Self().stream()).expires_after(impl_.Seconds(30));
     net::async_write(Self().stream(), net::buffer(*queue_.front()),
                      [self = Self().shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->queue_.pop_front();
-                       if (ec) return self->CloseStream();
+                       // The frame just written is still the front: CloseStream keeps it alive
+                       // while a write is in flight (its buffer is in use).
+                       if (!self->queue_.empty()) self->queue_.pop_front();
+                       if (ec || self->closed_) {
+                         self->writing_ = false;
+                         self->queue_.clear();
+                         return self->CloseStream();
+                       }
                        if (!self->queue_.empty()) return self->WriteNext();
                        self->writing_ = false;
                        beast::get_lowest_layer(self->stream()).expires_never();
@@ -282,7 +288,12 @@ class Session {
     closed_ = true;
     if (sub_id_) impl_.service->hub().Unsubscribe(sub_id_);
     if (heartbeat_) heartbeat_->cancel();
-    queue_.clear();
+    // A write in flight still reads the front frame's buffer; its completion frees it.
+    if (writing_) {
+      queue_.erase(std::next(queue_.begin()), queue_.end());
+    } else {
+      queue_.clear();
+    }
     Self().DoClose();
   }
 
