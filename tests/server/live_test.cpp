@@ -139,5 +139,20 @@ TEST_F(Live, ClientsThatStopReadingAndVanishMidWriteAreDropped) {
   EXPECT_TRUE(fresh.WaitFor("hello", std::chrono::seconds(2)));
 }
 
+// A stream outlives every request and write timeout: it ends only when the client or the server
+// closes it (once, every stream was cut after the 30 s write timeout).
+TEST_F(Live, StreamsOutliveTheRequestAndWriteTimeouts) {
+  config.request_timeout_s = 1;
+  config.sse_write_timeout_s = 1;
+  config.sse_heartbeat_s = 0.3;
+  Start();
+  SseClient client(port(), "/api/live", tokens["officer"]);
+  ASSERT_TRUE(client.WaitFor("hello", std::chrono::seconds(2)));
+  EXPECT_FALSE(client.WaitClosed(std::chrono::milliseconds(3500)));
+  EXPECT_EQ(srv->service().hub().subscribers(), 1u);
+  ASSERT_EQ(Post("/api/events", Events("late", 1), "analyst").status, 200);
+  EXPECT_TRUE(client.WaitFor("events", std::chrono::seconds(2)));
+}
+
 }  // namespace
 }  // namespace crimecast::testing
