@@ -31,7 +31,7 @@ bool IsLearnedKey(std::string_view key) {
   static constexpr std::string_view kKeys[] = {
       "trees",   "max_depth",  "learning_rate", "min_child_weight",     "subsample",
       "colsample", "max_origins", "zero_ratio", "seed", "tweedie_power", "near_repeat_radius_m",
-      "recent_windows", "offset"};
+      "recent_windows", "offset", "booster_threads"};
   return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
 }
 
@@ -69,7 +69,9 @@ Result<Forecast> AutoModel::Run(const History& history, const ForecastRequest& r
   if (history.size() == 0) {
     return Fail(ErrorCode::kEmptyTrainingWindow, "auto: no events before the forecast time");
   }
-  const std::int64_t t = Seconds64(request.at);
+  // Validate on windows before the end of the data (History::WindowEnd: T, or earlier when
+  // the feed stopped before T).
+  const std::int64_t t = history.WindowEnd(Seconds64(request.at));
   const spatial::Grid& grid = request.grid;
   const auto cells = static_cast<std::size_t>(grid.cell_count());
   const EventGridIndex index(history, grid);
@@ -365,6 +367,8 @@ double PoissonLogLikelihood(std::span<const double> predicted, std::span<const d
 
 History HistoryBefore(const History& h, std::int64_t t) {
   History out;
+  out.observed_from = h.observed_from;
+  out.observed_to = h.observed_to != 0 ? std::min(h.observed_to, t) : 0;
   if (!std::is_sorted(h.t_start.begin(), h.t_start.end())) {
     // Not the promised order: filter event by event.
     for (std::size_t i = 0; i < h.size(); ++i) {

@@ -94,6 +94,9 @@ Result<LearnedOptions> LearnedOptions::FromModelOptions(const ModelOptions& opti
     } else if (key == "seed") {
       if (!(i = integer(key, v, 0, 1 << 30))) return Unexpected(i.error());
       o.seed = static_cast<std::uint64_t>(*i);
+    } else if (key == "booster_threads") {
+      if (!(i = integer(key, v, 0, 256))) return Unexpected(i.error());
+      o.booster_threads = *i;
     } else if (key == "offset") {
       if (!(i = integer(key, v, 0, 1))) return Unexpected(i.error());
       o.offset = *i == 1;
@@ -123,7 +126,7 @@ Result<LearnedOptions> LearnedOptions::FromModelOptions(const ModelOptions& opti
                   fmt::format("learned: unknown parameter '{}' (known: trees, max_depth, "
                               "learning_rate, min_child_weight, subsample, colsample, max_origins, "
                               "zero_ratio, seed, tweedie_power, near_repeat_radius_m, "
-                              "recent_windows)",
+                              "recent_windows, offset, booster_threads)",
                               key));
     }
   }
@@ -202,7 +205,11 @@ void ScaleToTotal(std::vector<double>& values, double total) {
 // LearnedFit
 
 LearnedFit::LearnedFit(LearnedFit&& o) noexcept
-    : booster_(o.booster_), origins_(std::move(o.origins_)), rows_(o.rows_), offset_(o.offset_) {
+    : booster_(o.booster_),
+      origins_(std::move(o.origins_)),
+      rows_(o.rows_),
+      offset_(o.offset_),
+      band_rate_(std::move(o.band_rate_)) {
   o.booster_ = nullptr;
 }
 
@@ -214,6 +221,7 @@ LearnedFit& LearnedFit::operator=(LearnedFit&& o) noexcept {
     origins_ = std::move(o.origins_);
     rows_ = o.rows_;
     offset_ = o.offset_;
+    band_rate_ = std::move(o.band_rate_);
   }
   return *this;
 }
@@ -233,6 +241,7 @@ Result<LearnedFit> LearnedFit::Train(const FeatureBuilder& builder, std::int64_t
   const std::size_t cols = builder.names().size();
   std::vector<float> x;
   std::vector<float> label, weight, margin;
+  std::vector<double> band_events(FeatureRows::kBands, 0.0), band_cells(FeatureRows::kBands, 0.0);
   // Oldest origin first, so the row order (and thus the hist sketch) does not depend on how
   // many origins were available.
   for (auto it = origins.rbegin(); it != origins.rend(); ++it) {
@@ -259,12 +268,13 @@ Result<LearnedFit> LearnedFit::Train(const FeatureBuilder& builder, std::int64_t
       weight.push_back(static_cast<float>(w));
       margin.push_back(std::log(rows.base[r]));
     }
-    if (target.outside_cells > 0) {
-      x.insert(x.end(), rows.empty_row.begin(), rows.empty_row.end());
-      label.push_back(
-          static_cast<float>(target.outside_support / static_cast<double>(target.outside_cells)));
-      weight.push_back(static_cast<float>(target.outside_cells));
-      margin.push_back(std::log(rows.empty_base));
+    // Cells far from every past event: the empirical rate per distance band (below), not the
+    // trees. A pooled row of 800,000 empty cells has too little Poisson weight (hessian
+    // mu x cells) for a leaf of its own under min_child_weight, so trees would give it the
+    // rate of some nearby leaf and spread hundreds of phantom events over hills and sea.
+    for (std::size_t b = 0; b < static_cast<std::size_t>(FeatureRows::kBands); ++b) {
+      band_events[b] += target.band_count[b];
+      band_cells[b] += static_cast<double>(rows.band_cells[b]);
     }
   }
   const std::size_t n = label.size();
@@ -277,7 +287,7 @@ Result<LearnedFit> LearnedFit::Train(const FeatureBuilder& builder, std::int64_t
     return Fail(ErrorCode::kEmptyTrainingWindow,
                 "learned: no events in any training window before the forecast time");
   }
-  const int threads = ThreadCount(opt.threads);
+  const int threads = ThreadCount(opt.booster_threads);
   DMatrix dtrain;
   if (XGDMatrixCreateFromMat_omp(x.data(), n, cols, std::numeric_limits<float>::quiet_NaN(),
                                  &dtrain.h, threads) != 0) {
@@ -292,6 +302,12 @@ Result<LearnedFit> LearnedFit::Train(const FeatureBuilder& builder, std::int64_t
   }
   LearnedFit fit;
   fit.offset_ = opt.offset;
+  // Half an event of prior per band keeps a band that never saw an event from claiming
+  // certainty (a zero forecast); with hundreds of thousands of cells it is negligible otherwise.
+  fit.band_rate_.resize(FeatureRows::kBands);
+  for (std::size_t b = 0; b < fit.band_rate_.size(); ++b) {
+    fit.band_rate_[b] = band_cells[b] > 0 ? (band_events[b] + 0.5) / band_cells[b] : 0.0;
+  }
   fit.origins_ = origins;
   fit.rows_ = n;
   if (XGBoosterCreate(&dtrain.h, 1, &fit.booster_) != 0) return XgbError("booster creation");
@@ -322,9 +338,13 @@ Result<LearnedFit> LearnedFit::Train(const FeatureBuilder& builder, std::int64_t
 Result<std::vector<double>> LearnedFit::PredictRaw(const FeatureBuilder& builder,
                                                    std::int64_t t) const {
   const FeatureRows rows = builder.Compute(t);
-  std::vector<float> x = rows.x;
-  x.insert(x.end(), rows.empty_row.begin(), rows.empty_row.end());
-  const std::size_t n = rows.rows() + 1;
+  const std::vector<float>& x = rows.x;
+  const std::size_t n = rows.rows();
+  std::vector<double> grid(rows.band_of.size());
+  for (std::size_t c = 0; c < grid.size(); ++c) {
+    if (rows.band_of[c] != FeatureRows::kInSupport) grid[c] = band_rate_[rows.band_of[c]];
+  }
+  if (n == 0) return grid;
   DMatrix d;
   if (XGDMatrixCreateFromMat(x.data(), n, rows.cols, std::numeric_limits<float>::quiet_NaN(),
                              &d.h) != 0) {
@@ -333,7 +353,6 @@ Result<std::vector<double>> LearnedFit::PredictRaw(const FeatureBuilder& builder
   if (offset_) {
     std::vector<float> margin(n);
     for (std::size_t r = 0; r < rows.rows(); ++r) margin[r] = std::log(rows.base[r]);
-    margin[n - 1] = std::log(rows.empty_base);
     if (XGDMatrixSetFloatInfo(d.h, "base_margin", margin.data(), n) != 0) {
       return XgbError("setting the offset");
     }
@@ -342,8 +361,6 @@ Result<std::vector<double>> LearnedFit::PredictRaw(const FeatureBuilder& builder
   const float* out = nullptr;
   if (XGBoosterPredict(booster_, d.h, 0, 0, 0, &len, &out) != 0) return XgbError("prediction");
   if (len != n) return Fail(ErrorCode::kInternal, "XGBoost returned the wrong number of rows");
-  std::vector<double> grid(static_cast<std::size_t>(builder.index().grid().cell_count()),
-                           static_cast<double>(out[n - 1]));
   for (std::size_t r = 0; r < rows.rows(); ++r) {
     grid[static_cast<std::size_t>(rows.cell[r])] = static_cast<double>(out[r]);
   }
@@ -401,10 +418,16 @@ class LearnedModel final : public Model {
     if (history.size() == 0) {
       return Fail(ErrorCode::kEmptyTrainingWindow, "learned: no events before the forecast time");
     }
-    const std::int64_t t = request.at.time_since_epoch().count();
     Forecast f;
     f.model = "learned";
     f.model_used = "learned";
+    // Features and training windows end where the data end (T, or earlier when the feed
+    // stopped before T: a silent gap is not evidence of a zero rate).
+    const std::int64_t t = history.WindowEnd(request.at.time_since_epoch().count());
+    if (t < request.at.time_since_epoch().count()) {
+      f.notes.push_back(fmt::format("learned: the data end at {}; forecasting from there",
+                                    FormatIso(TimePoint{Seconds{t}})));
+    }
     const EventGridIndex index(history, request.grid);
     // Month-only data cannot say which week of a month an event fell in: forecast the month and
     // take the horizon's share of it.
