@@ -73,15 +73,16 @@ std::vector<fs::path> SyntheticPoliceFiles() {
   std::uniform_real_distribution<double> u(0, 1);
   std::vector<std::pair<double, double>> points(8000);
   for (auto& p : points) p = {-3.4 + 0.6 * u(rng), 51.5 + 0.4 * u(rng)};
-  const char* types[] = {"Violence and sexual offences", "Public order", "Shoplifting",
-                         "Other theft", "Criminal damage and arson", "Vehicle crime", "Burglary"};
+  const char* types[] = {
+      "Violence and sexual offences", "Public order",  "Shoplifting", "Other theft",
+      "Criminal damage and arson",    "Vehicle crime", "Burglary"};
   for (int f = 0; f < 24; ++f) {
     const fs::path path = TempRoot() / ("synthetic-" + std::to_string(f) + ".csv");
     std::ofstream out(path);
     out << "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,"
            "LSOA name,Crime type,Last outcome category,Context\n";
-    const std::string month = "2023-" + std::string(f % 12 < 9 ? "0" : "") +
-                              std::to_string(f % 12 + 1);
+    const std::string month =
+        "2023-" + std::string(f % 12 < 9 ? "0" : "") + std::to_string(f % 12 + 1);
     for (int i = 0; i < 5500; ++i) {
       const auto& p = points[static_cast<std::size_t>(u(rng) * 7999)];
       const bool asb = u(rng) < 0.18;
@@ -90,8 +91,10 @@ std::vector<fs::path> SyntheticPoliceFiles() {
       for (int k = 0; k < 64; ++k) id[k] = "0123456789abcdef"[static_cast<int>(u(rng) * 15.99)];
       id[64] = '\0';
       out << (asb ? "" : id) << ',' << month << ",Gwent Police,Gwent Police,";
-      if (!unlocated) out << p.first << ',' << p.second;
-      else out << ',';
+      if (!unlocated)
+        out << p.first << ',' << p.second;
+      else
+        out << ',';
       out << ",On or near Street " << static_cast<int>(p.first * -1000) % 500 << ",W0100"
           << i % 1000 << ",Newport 0" << i % 90 << "A,"
           << (asb ? "Anti-social behaviour" : types[i % 7])
@@ -133,8 +136,7 @@ const Inputs& GetInputs() {
   return inputs;
 }
 
-void SqliteImport(benchmark::State& state, const std::vector<fs::path>& files,
-                  std::int64_t rows) {
+void SqliteImport(benchmark::State& state, const std::vector<fs::path>& files, std::int64_t rows) {
   if (files.empty()) {
     state.SkipWithError("no input files");
     return;

@@ -19,8 +19,12 @@ TEST(SelfExcitingRecovery, EtasGridTimestampedSlow) {
   const int seeds = 5;
   for (int seed = 0; seed < seeds; ++seed) {
     // ~30,000 events a year in a 10 km town, 1 km cells, sigma 30 m.
-    const auto sim = Simulate({.mu = 50, .theta = 0.45, .omega = 0.3, .sigma = 30,
-                               .days = 365, .cell_m = 1000,
+    const auto sim = Simulate({.mu = 50,
+                               .theta = 0.45,
+                               .omega = 0.3,
+                               .sigma = 30,
+                               .days = 365,
+                               .cell_m = 1000,
                                .seed = static_cast<std::uint64_t>(100 + seed)});
     auto f = MakeEtasGridModel()->Predict(sim.history, sim.request);
     ASSERT_TRUE(f) << f.error().ToString();
@@ -46,8 +50,12 @@ TEST(SelfExcitingRecovery, SeppTimestampedSlow) {
   double theta_error_sum = 0;
   for (int seed = 0; seed < seeds; ++seed) {
     // ~16,000 events a year, theta 0.4, mean delay 4 days, sigma 80 m.
-    const auto sim = Simulate({.mu = 25, .theta = 0.4, .omega = 0.25, .sigma = 80,
-                               .days = 365, .cell_m = 250,
+    const auto sim = Simulate({.mu = 25,
+                               .theta = 0.4,
+                               .omega = 0.25,
+                               .sigma = 80,
+                               .days = 365,
+                               .cell_m = 250,
                                .seed = static_cast<std::uint64_t>(200 + seed)});
     auto f = MakeSeppModel()->Predict(sim.history, sim.request);
     ASSERT_TRUE(f) << f.error().ToString();
@@ -55,9 +63,9 @@ TEST(SelfExcitingRecovery, SeppTimestampedSlow) {
     const double dtheta = f->parameters["theta"] - 0.4;
     const double domega = f->parameters["omega_per_day"] / 0.25 - 1;
     const double dsigma = f->parameters["sigma_m"] / 80 - 1;
-    std::printf("sepp seed %d: n=%zu theta %+.3f, omega %+.1f %%, sigma %+.1f %%, bandwidth %.0f m\n",
-                seed, sim.history.size(), dtheta, 100 * domega, 100 * dsigma,
-                f->parameters["bg_bandwidth_m"]);
+    std::printf(
+        "sepp seed %d: n=%zu theta %+.3f, omega %+.1f %%, sigma %+.1f %%, bandwidth %.0f m\n", seed,
+        sim.history.size(), dtheta, 100 * domega, 100 * dsigma, f->parameters["bg_bandwidth_m"]);
     EXPECT_NEAR(dtheta, 0, 0.05);
     EXPECT_NEAR(domega, 0, 0.15);
     EXPECT_NEAR(dsigma, 0, 0.1);
@@ -68,14 +76,19 @@ TEST(SelfExcitingRecovery, SeppTimestampedSlow) {
 
 TEST(SelfExcitingRecovery, PoissonCitiesAlwaysFallBackSlow) {
   for (int seed = 0; seed < 4; ++seed) {
-    const auto sim = Simulate({.mu = 20, .theta = 0, .omega = 0.3, .sigma = 50, .days = 365,
-                               .cell_m = 250, .seed = static_cast<std::uint64_t>(300 + seed)});
+    const auto sim = Simulate({.mu = 20,
+                               .theta = 0,
+                               .omega = 0.3,
+                               .sigma = 50,
+                               .days = 365,
+                               .cell_m = 250,
+                               .seed = static_cast<std::uint64_t>(300 + seed)});
     for (auto make : {MakeEtasGridModel, MakeSeppModel}) {
       auto f = make({})->Predict(sim.history, sim.request);
       ASSERT_TRUE(f);
       std::printf("%s poisson seed %d: used %s, theta %.3f, lr %.1f\n", f->model.c_str(), seed,
                   f->model_used.c_str(), f->parameters["theta"], f->parameters["lr_vs_poisson"]);
-      EXPECT_EQ(f->model_used, "decayed-count") << f->model << " seed " << seed;
+      EXPECT_EQ(f->model_used, "naive-decay") << f->model << " seed " << seed;
     }
   }
 }

@@ -40,6 +40,18 @@ constexpr Entry kTable[] = {
     {ErrorCode::kTooLarge, "TooLarge", "the request is too large"},
     {ErrorCode::kUnauthenticated, "Unauthenticated", "authentication is required"},
     {ErrorCode::kForbidden, "Forbidden", "the caller's role may not do this"},
+    {ErrorCode::kAccountLocked, "AccountLocked", "the account is locked after failed sign-ins"},
+    {ErrorCode::kAccountDisabled, "AccountDisabled", "the account is disabled"},
+    {ErrorCode::kSessionExpired, "SessionExpired", "the session has expired; sign in again"},
+    {ErrorCode::kAuditChainBroken, "AuditChainBroken",
+     "the audit log hash chain does not verify (records altered or deleted)"},
+    {ErrorCode::kRequestTimeout, "RequestTimeout", "the request took too long"},
+    {ErrorCode::kRateLimited, "RateLimited", "too many requests; slow down"},
+    {ErrorCode::kUnavailable, "Unavailable", "the service is shutting down or overloaded"},
+    {ErrorCode::kMethodNotAllowed, "MethodNotAllowed", "the method is not allowed on this path"},
+    {ErrorCode::kPayloadTooLarge, "PayloadTooLarge", "the request body is too large"},
+    {ErrorCode::kUnsupportedMediaType, "UnsupportedMediaType",
+     "the request body's content type is not supported"},
     {ErrorCode::kInternal, "Internal", "internal error"},
 };
 const Entry* Find(ErrorCode code) {

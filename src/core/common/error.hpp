@@ -5,7 +5,7 @@
 // * ErrorCode is numbered and APPEND-ONLY: never reorder or renumber, because codes are
 //   written to error files, logs and (via the server's table) HTTP bodies. Values are grouped
 //   in bands, as S2 does: 1xx bad input, 2xx data/storage, 3xx model/evaluation,
-//   4xx access control, 9xx internal.
+//   4xx access control, 5xx service (server limits and state), 9xx internal.
 // * Operations that can fail on data or user input return Result<T> (std::expected<T, Error>).
 //   No exception crosses a module boundary; exceptions are reserved for allocation failure
 //   and similar faults and are converted to Error in the CLI's main and the server's handler.
@@ -60,6 +60,17 @@ enum class ErrorCode : int {
   // 4xx: access control.
   kUnauthenticated = 400,
   kForbidden = 401,
+  kAccountLocked = 402,
+  kAccountDisabled = 403,
+  kSessionExpired = 404,
+  kAuditChainBroken = 405,
+  // 5xx: service (the HTTP server's own limits and state).
+  kRequestTimeout = 500,
+  kRateLimited = 501,
+  kUnavailable = 502,
+  kMethodNotAllowed = 503,
+  kPayloadTooLarge = 504,
+  kUnsupportedMediaType = 505,
   // 9xx: internal (programmer error or environment fault).
   kInternal = 900,
 };
@@ -93,7 +104,7 @@ struct Unexpected {
 template <class T>
 class Result {
  public:
-  Result(T v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
+  Result(T v) : value_(std::move(v)) {}                  // NOLINT(google-explicit-constructor)
   Result(Unexpected u) : error_(std::move(u.error_)) {}  // NOLINT
   bool has_value() const { return value_.has_value(); }
   explicit operator bool() const { return value_.has_value(); }

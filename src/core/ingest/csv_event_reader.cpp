@@ -7,6 +7,8 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <mutex>
+#include <unordered_map>
 
 #include "core/ingest/text.hpp"
 #include "core/spatial/projection.hpp"
@@ -149,11 +151,37 @@ Result<const spatial::Projection*> CachedProjection(int from_epsg, int to_epsg) 
   return it->second.get();
 }
 
-PointCache& SharedPointCache(int input_epsg, int store_epsg) {
-  thread_local std::map<std::pair<int, int>, PointCache> caches;
-  PointCache& cache = caches[{input_epsg, store_epsg}];
-  if (cache.size() > (1u << 20)) cache.clear();
-  return cache;
+namespace {
+struct PointCacheStore {
+  std::mutex mu;
+  std::map<std::pair<int, int>, std::unordered_map<PointKey, TransformedPoint, PointKeyHash>>
+      tables;
+};
+PointCacheStore& PointCaches() {
+  static PointCacheStore store;
+  return store;
+}
+}  // namespace
+
+void SharedPointCache::Lookup(int input_epsg, int store_epsg, const std::vector<PointKey>& keys,
+                              std::vector<std::optional<TransformedPoint>>& out) {
+  PointCacheStore& store = PointCaches();
+  std::lock_guard lock(store.mu);
+  auto& table = store.tables[{input_epsg, store_epsg}];
+  out.resize(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auto it = table.find(keys[i]);
+    out[i] = it == table.end() ? std::nullopt : std::optional<TransformedPoint>(it->second);
+  }
+}
+
+void SharedPointCache::Insert(int input_epsg, int store_epsg, const std::vector<PointKey>& keys,
+                              const std::vector<TransformedPoint>& values) {
+  PointCacheStore& store = PointCaches();
+  std::lock_guard lock(store.mu);
+  auto& table = store.tables[{input_epsg, store_epsg}];
+  if (table.size() + keys.size() > (1u << 20)) table.clear();
+  for (std::size_t i = 0; i < keys.size(); ++i) table.insert_or_assign(keys[i], values[i]);
 }
 
 CsvEventReader::CsvEventReader(std::string file, const ReaderOptions& options, OpenedCsv opened)
@@ -249,23 +277,27 @@ Result<void> CsvEventReader::ProjectPending(std::vector<Event>& events, std::siz
     // When every point failed, store_epsg_ stays 0 (a later batch chooses) and the points of
     // this batch are reported below as not convertible.
   }
-  PointCache& cache = SharedPointCache(input_epsg_, store_epsg_);
-
-  // 2. Points not transformed before, each distinct point once.
-  miss_.clear();
+  // 2. Cached results, and the distinct points of this batch not transformed before.
+  keys_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) keys_[i] = key_of(pending_[i]);
+  SharedPointCache::Lookup(input_epsg_, store_epsg_, keys_, resolved_);
+  miss_keys_.clear();
+  miss_first_.clear();
+  std::unordered_map<PointKey, std::size_t, PointKeyHash> miss_index;  // key -> miss number
   for (std::size_t i = 0; i < n; ++i) {
-    auto [it, inserted] =
-        cache.try_emplace(key_of(pending_[i]), TransformedPoint{kNaN, kNaN, kNaN, kNaN});
-    if (inserted) miss_.push_back(i);
+    if (resolved_[i] || !miss_index.try_emplace(keys_[i], miss_keys_.size()).second) continue;
+    miss_keys_.push_back(keys_[i]);
+    miss_first_.push_back(i);
   }
-  if (!miss_.empty() && store_epsg_ != 0) {
-    const std::size_t m = miss_.size();
+  const std::size_t m = miss_keys_.size();
+  miss_results_.assign(m, TransformedPoint{kNaN, kNaN, kNaN, kNaN});
+  if (m > 0 && store_epsg_ != 0) {
     // 3. WGS84 lon/lat.
     lons_.resize(m);
     lats_.resize(m);
     for (std::size_t k = 0; k < m; ++k) {
-      lons_[k] = pending_[miss_[k]].a;
-      lats_[k] = pending_[miss_[k]].b;
+      lons_[k] = pending_[miss_first_[k]].a;
+      lats_[k] = pending_[miss_first_[k]].b;
     }
     if (from_input) {
       auto to_wgs84 = CachedProjection(input_epsg_, spatial::kWgs84);
@@ -281,8 +313,8 @@ Result<void> CsvEventReader::ProjectPending(std::vector<Event>& events, std::siz
     ys_.resize(m);
     for (std::size_t k = 0; k < m; ++k) {
       const bool ok = std::isfinite(lons_[k]);
-      xs_[k] = !ok ? kNaN : from_input ? pending_[miss_[k]].a : lons_[k];
-      ys_[k] = !ok ? kNaN : from_input ? pending_[miss_[k]].b : lats_[k];
+      xs_[k] = !ok ? kNaN : from_input ? pending_[miss_first_[k]].a : lons_[k];
+      ys_[k] = !ok ? kNaN : from_input ? pending_[miss_first_[k]].b : lats_[k];
     }
     if (!(from_input && input_epsg_ == store_epsg_)) {
       auto proj = CachedProjection(from_input ? input_epsg_ : spatial::kWgs84, store_epsg_);
@@ -290,7 +322,13 @@ Result<void> CsvEventReader::ProjectPending(std::vector<Event>& events, std::siz
       (*proj)->Forward(std::span<double>(xs_), std::span<double>(ys_));
     }
     for (std::size_t k = 0; k < m; ++k) {
-      cache[key_of(pending_[miss_[k]])] = TransformedPoint{lons_[k], lats_[k], xs_[k], ys_[k]};
+      miss_results_[k] = TransformedPoint{lons_[k], lats_[k], xs_[k], ys_[k]};
+    }
+  }
+  if (m > 0) {
+    SharedPointCache::Insert(input_epsg_, store_epsg_, miss_keys_, miss_results_);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!resolved_[i]) resolved_[i] = miss_results_[miss_index.find(keys_[i])->second];
     }
   }
 
@@ -299,7 +337,7 @@ Result<void> CsvEventReader::ProjectPending(std::vector<Event>& events, std::siz
   bool dropped = false;
   for (std::size_t i = 0; i < n; ++i) {
     const Pending& p = pending_[i];
-    const TransformedPoint& t = cache.find(key_of(p))->second;
+    const TransformedPoint& t = *resolved_[i];
     if (!std::isfinite(t.lon)) {
       keep_[p.event_index - first_event] = 0;
       dropped = true;

@@ -69,12 +69,13 @@ std::optional<std::string> SniffNotCsv(std::string_view head);
 // are not thread-safe, hence per thread).
 Result<const spatial::Projection*> CachedProjection(int from_epsg, int to_epsg);
 
-// Results of earlier transformations from one input CRS to one store CRS, keyed by the exact
-// input coordinates, shared by the readers of this thread. Why: published crime points are
-// snapped to a fixed set of map points (the 24 Gwent files: 8,780 distinct points in 130k
-// rows), and a datum-shifting transformation costs ~1 us a point, more than all the rest of a
-// row's processing. A NaN lon marks a point that cannot be converted to WGS84, a NaN x one that
-// cannot be projected. Bounded: cleared when it passes ~1M points.
+// Results of earlier transformations, keyed by (input CRS, store CRS) and the exact input
+// coordinates, shared by all readers of the process (the importer reads each file on its own
+// thread). Why: published crime points are snapped to a fixed set of map points (the 24 Gwent
+// files: 8,780 distinct points in 130k rows, 62k if each file were cached on its own), and a
+// datum-shifting transformation costs ~1 us a point, more than all the rest of a row's
+// processing. A NaN lon marks a point that cannot be converted to WGS84, a NaN x one that cannot
+// be projected. Thread-safe; bounded (a table is cleared when it passes ~1M points).
 struct PointKey {
   std::uint64_t a;
   std::uint64_t b;
@@ -88,8 +89,14 @@ struct PointKeyHash {
 struct TransformedPoint {
   double lon, lat, x, y;
 };
-using PointCache = std::unordered_map<PointKey, TransformedPoint, PointKeyHash>;
-PointCache& SharedPointCache(int input_epsg, int store_epsg);
+class SharedPointCache {
+ public:
+  // For each key: the cached result, or nullopt (a miss). One lock per call.
+  static void Lookup(int input_epsg, int store_epsg, const std::vector<PointKey>& keys,
+                     std::vector<std::optional<TransformedPoint>>& out);
+  static void Insert(int input_epsg, int store_epsg, const std::vector<PointKey>& keys,
+                     const std::vector<TransformedPoint>& values);
+};
 
 class CsvEventReader : public EventReader {
  public:
@@ -161,7 +168,12 @@ class CsvEventReader : public EventReader {
   std::vector<double> xs_, ys_, lons_, lats_;
   std::vector<char> keep_;
 
-  std::vector<std::size_t> miss_;  // pending_ indices to transform in this batch
+  // Per batch: cache keys of pending_, their results, and the distinct misses to transform.
+  std::vector<PointKey> keys_;
+  std::vector<std::optional<TransformedPoint>> resolved_;
+  std::vector<PointKey> miss_keys_;
+  std::vector<std::size_t> miss_first_;  // a pending_ index holding each miss's input
+  std::vector<TransformedPoint> miss_results_;
   CsvRecord record_;
   CsvProblem problem_;
 };

@@ -52,8 +52,8 @@ struct AutoOptions {
   double blend_weight = 0.5;   // learned share of "blend"
   // Candidates in tie-break order (earlier wins an exact tie). "learned" and "blend" are built
   // in; any other name goes through the factory.
-  std::vector<std::string> candidates = {"naive-all", "naive-recent", "naive-decay", "kde",
-                                         "learned",   "blend"};
+  std::vector<std::string> candidates = {"naive-all", "naive-recent", "naive-decay",
+                                         "kde",       "learned",      "blend"};
   std::string blend_partner = "naive-decay";
   LearnedOptions learned;
   int threads = 0;

@@ -162,8 +162,11 @@ EStepSums RunEStep(const CellEvents& ce, std::span<const double> mu, double thet
   self_exciting::ComputeLengthTerms(ce.lengths, omega, terms);
   EStepSums out;
   out.cell_background.assign(ce.cells(), 0.0);
-  const Partial total = tbb::parallel_reduce(
-      tbb::blocked_range<std::size_t>(0, ce.cells()), Partial{},
+  // Deterministic reduction: the split points depend only on the grain, so the floating-point
+  // sums, and hence the fit, are bit-identical whatever the number of threads or scheduling
+  // (the no-look-ahead contract asks for identical forecasts).
+  const Partial total = tbb::parallel_deterministic_reduce(
+      tbb::blocked_range<std::size_t>(0, ce.cells(), 256), Partial{},
       [&](const tbb::blocked_range<std::size_t>& r, Partial acc) {
         CellScratch scratch;
         for (std::size_t c = r.begin(); c != r.end(); ++c) {
@@ -368,7 +371,7 @@ const std::vector<OptionSpec>& EtasOptionSpecs() {
       {"max_theta", 0.95, 0.5, 0.999},  // above: (near-)explosive, fall back
       {"initial_theta", 0.3, 0.01, 0.95},
       {"initial_mean_delay_days", 0, 0, 3650},  // 0: max(7 days, 2 x resolution)
-      {"fallback_half_life_days", 60, 1, 3650},
+      {"fallback_half_life_days", 180, 1, 3650},
   };
   return specs;
 }
@@ -394,9 +397,10 @@ class EtasGridModel final : public Model {
     f.parameters["window_days"] = prepared->Span();
     const double half_life = o.at("fallback_half_life_days");
     if (static_cast<double>(ce.size()) < o.at("min_events")) {
-      self_exciting::DecayedCountFallback(
-          *prepared, request, h, half_life, name(),
+      const auto ok = self_exciting::NaiveDecayFallback(
+          history, request, half_life, options_.threads, name(),
           fmt::format("too few events to fit ({} < {})", ce.size(), o.at("min_events")), f);
+      if (!ok) return Unexpected(ok.error());
       return f;
     }
     etas::FitSettings settings;
@@ -436,11 +440,9 @@ class EtasGridModel final : public Model {
           "weak clustering: theta = {:.3f} (threshold {}), likelihood-ratio gain over a Poisson "
           "model {:.1f} (threshold {})",
           fit.theta, o.at("min_theta"), lr, o.at("min_lr"));
-    } else if (prepared->month_only && 1.0 / fit.omega < prepared->median_length) {
-      reason = fmt::format(
-          "month-only data: the fitted triggering (mean delay {:.3g} days) is faster than the "
-          "data's time resolution ({:.0f} days), so near-repeat timing cannot be resolved",
-          1.0 / fit.omega, prepared->median_length);
+    } else if (const std::string problem = self_exciting::ResolutionProblem(*prepared, fit.omega);
+               !problem.empty()) {
+      reason = problem;
     } else if (fit.theta > o.at("max_theta")) {
       reason = fmt::format("theta = {:.3f} is near-explosive (above {}); the fit is unreliable",
                            fit.theta, o.at("max_theta"));
@@ -449,7 +451,9 @@ class EtasGridModel final : public Model {
                            fit.iterations, fit.last_change);
     }
     if (!reason.empty()) {
-      self_exciting::DecayedCountFallback(*prepared, request, h, half_life, name(), reason, f);
+      const auto ok = self_exciting::NaiveDecayFallback(history, request, half_life,
+                                                        options_.threads, name(), reason, f);
+      if (!ok) return Unexpected(ok.error());
       return f;
     }
     if (prepared->month_only) {

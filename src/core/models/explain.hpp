@@ -70,8 +70,8 @@ struct CellExplanation {
   spatial::CellId cell;
   std::int64_t local = 0;
   double expected = 0;
-  std::string count_distribution;  // "Poisson" or "negative binomial (alpha = ...)"
-  double dispersion = 0;           // alpha used
+  std::string count_distribution;             // "Poisson" or "negative binomial (alpha = ...)"
+  double dispersion = 0;                      // alpha used
   std::vector<PredictiveInterval> intervals;  // 80 %, 95 %
 
   double background_rate = 0;   // long-term average, events per horizon
@@ -81,11 +81,11 @@ struct CellExplanation {
   std::vector<NearbyEvent> recent_events;
   double recent_weight = 0;  // sum of kernel weights (all recent nearby events, not just listed)
 
-  double trend_recent_count = 0;     // events in the recent window
-  double trend_expected_count = 0;   // what the long-term rate predicts for that window
-  double trend_ratio = 0;            // (recent + 0.5) / (expected + 0.5)
-  double trend_p_value = 1;          // exact two-sided binomial test
-  std::string trend;                 // "rising", "falling" or "stable" (p >= 0.05)
+  double trend_recent_count = 0;    // events in the recent window
+  double trend_expected_count = 0;  // what the long-term rate predicts for that window
+  double trend_ratio = 0;           // (recent + 0.5) / (expected + 0.5)
+  double trend_p_value = 1;         // exact two-sided binomial test
+  std::string trend;                // "rising", "falling" or "stable" (p >= 0.05)
   std::int64_t trend_window_start = 0;
 
   std::vector<std::pair<std::string, double>> covariates;

@@ -1,5 +1,7 @@
 #include "core/models/learned.hpp"
 
+#include <fmt/format.h>
+#include <tbb/task_arena.h>
 #include <xgboost/c_api.h>
 
 #include <algorithm>
@@ -7,9 +9,6 @@
 #include <mutex>
 #include <numeric>
 #include <thread>
-
-#include <fmt/format.h>
-#include <tbb/task_arena.h>
 
 namespace crimecast::models {
 namespace {
@@ -26,8 +25,9 @@ std::uint64_t SplitMix64(std::uint64_t x) {
 // Uniform in [0, 1) from (seed, origin, cell): the zero-row sample is the same on every run and
 // every machine, whatever the thread count.
 double UnitHash(std::uint64_t seed, std::int64_t origin, std::int64_t cell) {
-  const std::uint64_t h = SplitMix64(seed ^ SplitMix64(static_cast<std::uint64_t>(origin) ^
-                                                       SplitMix64(static_cast<std::uint64_t>(cell))));
+  const std::uint64_t h =
+      SplitMix64(seed ^ SplitMix64(static_cast<std::uint64_t>(origin) ^
+                                   SplitMix64(static_cast<std::uint64_t>(cell))));
   return static_cast<double>(h >> 11) * 0x1.0p-53;
 }
 
@@ -64,8 +64,9 @@ Result<LearnedOptions> LearnedOptions::FromModelOptions(const ModelOptions& opti
   if (options.threads < 0) return Fail(ErrorCode::kInvalidArgument, "threads must be >= 0");
   auto integer = [](std::string_view key, double v, int lo, int hi) -> Result<int> {
     if (!(v >= lo && v <= hi) || v != std::floor(v)) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("learned: {} must be an integer in [{}, {}], got {}", key, lo, hi, v));
+      return Fail(
+          ErrorCode::kInvalidArgument,
+          fmt::format("learned: {} must be an integer in [{}, {}], got {}", key, lo, hi, v));
     }
     return static_cast<int>(v);
   };
@@ -252,10 +253,11 @@ Result<LearnedFit> LearnedFit::Train(const FeatureBuilder& builder, std::int64_t
     for (double c : target.count) positives += c > 0 ? 1 : 0;
     const std::size_t zeros = rows.rows() - positives;
     const double p =
-        zeros == 0 ? 1.0
-                   : std::clamp(opt.zero_ratio * static_cast<double>(std::max<std::size_t>(positives, 1)) /
-                                    static_cast<double>(zeros),
-                                1e-3, 1.0);
+        zeros == 0
+            ? 1.0
+            : std::clamp(opt.zero_ratio * static_cast<double>(std::max<std::size_t>(positives, 1)) /
+                             static_cast<double>(zeros),
+                         1e-3, 1.0);
     for (std::size_t r = 0; r < rows.rows(); ++r) {
       double w = 1.0;
       if (!(target.count[r] > 0)) {
@@ -314,7 +316,8 @@ Result<LearnedFit> LearnedFit::Train(const FeatureBuilder& builder, std::int64_t
   const std::string base = fmt::format("{:.9g}", lsum / wsum);
   const std::vector<std::pair<std::string, std::string>> params = {
       {"objective", opt.tweedie_power > 0 ? "reg:tweedie" : "count:poisson"},
-      {"tweedie_variance_power", fmt::format("{}", opt.tweedie_power > 0 ? opt.tweedie_power : 1.5)},
+      {"tweedie_variance_power",
+       fmt::format("{}", opt.tweedie_power > 0 ? opt.tweedie_power : 1.5)},
       {"tree_method", "hist"},
       {"max_depth", std::to_string(opt.max_depth)},
       {"eta", fmt::format("{}", opt.learning_rate)},

@@ -41,8 +41,8 @@ struct History {
   std::vector<double> x, y;                  // metres (grid CRS)
   std::vector<std::int64_t> t_start, t_end;  // UTC seconds; [start, end)
   std::vector<Category> category;
-  std::vector<double> weight;                // 1, or the category's harm weight
-  std::vector<std::int64_t> id;              // store ids (for explanations)
+  std::vector<double> weight;    // 1, or the category's harm weight
+  std::vector<std::int64_t> id;  // store ids (for explanations)
   // The observation window [observed_from, observed_to) the history covers, UTC seconds; it
   // is what count models divide by to turn counts into rates. 0 means "not set": the window
   // then starts at EarliestStart() and ends at the forecast time T. Builders (models/history)

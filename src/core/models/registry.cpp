@@ -5,7 +5,9 @@
 #include <functional>
 
 #include "core/models/baselines.hpp"
+#include "core/models/learned.hpp"
 #include "core/models/model.hpp"
+#include "core/models/self_exciting.hpp"
 
 namespace crimecast::models {
 namespace {
@@ -17,8 +19,7 @@ struct Entry {
   Factory make;
 };
 
-// One row per model, in display order. Models written elsewhere (etas-grid, sepp, learned,
-// auto) are added here when their factories land on main.
+// One row per model, in display order.
 const std::vector<Entry>& Entries() {
   static const std::vector<Entry> entries = {
       {{"naive-all", "all-history count per cell, scaled to the horizon", ""}, MakeNaiveAllModel},
@@ -36,6 +37,31 @@ const std::vector<Entry>& Entries() {
         "prospective hot-spotting (Bowers, Johnson & Pease 2004): 1/(1+d) x 1/(1+weeks)",
         "bandwidth_m (400); bandwidth_weeks (8); distance (0 Euclidean, 1 Chebyshev)"},
        MakeProspectiveModel},
+      {{std::string(kEtasGridModelName),
+        "grid ETAS fitted by EM (Mohler et al. 2015); falls back to a decayed count when the "
+        "data are not self-exciting",
+        "window_days (365); theta/omega/fallback settings: docs/models.md \"Grid ETAS\""},
+       [](const ModelOptions& o) -> Result<std::unique_ptr<Model>> {
+         if (auto ok = CheckEtasGridOptions(o); !ok) return Unexpected(ok.error());
+         return MakeEtasGridModel(o);
+       }},
+      {{std::string(kSeppModelName),
+        "continuous-space SEPP with stochastic declustering (Mohler et al. 2011; Rosser & "
+        "Cheng); falls back to a decayed count when the data are not self-exciting",
+        "window_days (365); max_days (60); max_distance_m (500); more: docs/models.md "
+        "\"Continuous SEPP\""},
+       [](const ModelOptions& o) -> Result<std::unique_ptr<Model>> {
+         if (auto ok = CheckSeppOptions(o); !ok) return Unexpected(ok.error());
+         return MakeSeppModel(o);
+       }},
+      {{"learned",
+        "gradient-boosted Poisson trees (XGBoost) on multi-scale per-cell features, trained on "
+        "rolling origins before T",
+        "see docs/models.md#learned-model-gradient-boosted-trees"},
+       [](const ModelOptions& o) { return MakeLearnedModel(o); }},
+      {{"auto", "the default: candidates chosen or blended by rolling backtest before T only",
+        "see docs/models.md#auto"},
+       [](const ModelOptions& o) { return MakeAutoModel(o); }},
   };
   return entries;
 }

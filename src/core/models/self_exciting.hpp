@@ -18,9 +18,10 @@
 // the horizon (see docs/models.md, "Grid ETAS" and "Continuous SEPP").
 //
 // Neither fails on data it cannot model. Too few events, weak clustering (theta near 0 or no
-// likelihood gain over a Poisson model), no EM convergence, an explosive fit, or month-only data
-// whose fitted triggering is faster than a month all lead to the built-in decayed-count
-// baseline; Forecast::model_used then says "decayed-count" and Forecast::notes says why.
+// likelihood gain over a Poisson model), no EM convergence, an explosive fit, or triggering
+// faster than the data's time resolution (a month for month-only data) all lead to the
+// naive-decay baseline (models/baselines.hpp); Forecast::model_used then says "naive-decay" and
+// Forecast::notes says why.
 // Forecast::parameters always carries the fitted values ("theta", "omega_per_day",
 // "mean_delay_days", "mu_per_day" (whole area), "sigma_m" for sepp, "iterations", "converged",
 // "lr_vs_poisson", "events", "fallback" = 0 or 1).

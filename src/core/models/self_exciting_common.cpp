@@ -6,6 +6,8 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "core/models/baselines.hpp"
+
 namespace crimecast::models::self_exciting {
 
 Result<PreparedEvents> PrepareEvents(const History& history, TimePoint at, double window_days) {
@@ -103,11 +105,30 @@ void ComputeLengthTerms(const std::vector<double>& lengths, double omega,
     const double x = omega * lengths[k];
     terms[k].g = MeanExp(x);
     terms[k].c = MeanOffset(lengths[k], omega);
-    terms[k].k1 = SameIntervalKernel(x);
-    terms[k].m1 = SameIntervalDelayMoment(lengths[k], omega);
+    const bool may_trigger = lengths[k] >= kMinSharedIntervalDays;
+    terms[k].k1 = may_trigger ? SameIntervalKernel(x) : 0.0;
+    terms[k].m1 = may_trigger ? SameIntervalDelayMoment(lengths[k], omega) : 0.0;
     terms[k].omega_length = x;
     terms[k].e_length = std::exp(std::min(x, 300.0));
   }
+}
+
+std::string ResolutionProblem(const PreparedEvents& events, double omega) {
+  const double delay = 1.0 / omega;
+  if (events.month_only && delay < events.median_length) {
+    return fmt::format(
+        "month-only data: the fitted triggering (mean delay {:.3g} days) is faster than the "
+        "data's time resolution ({:.0f} days), so near-repeat timing cannot be resolved",
+        delay, events.median_length);
+  }
+  constexpr double kMinute = 1.0 / 1440;
+  if (delay < std::max(kMinute, events.median_length)) {
+    return fmt::format(
+        "the fitted triggering (mean delay {:.3g} s) is shorter than the data's time "
+        "resolution: it describes simultaneous records, not near repeats",
+        delay * kSecondsPerDay);
+  }
+  return "";
 }
 
 double BackgroundFactor(double theta, double omega, double h) {
@@ -231,28 +252,27 @@ double HorizonDays(const ForecastRequest& request) {
   return static_cast<double>((end - request.at).count()) / kSecondsPerDay;
 }
 
-void DecayedCountFallback(const PreparedEvents& events, const ForecastRequest& request,
-                          double horizon_days, double half_life_days, std::string_view model,
-                          std::string_view reason, Forecast& forecast) {
-  const double tau = half_life_days / std::log(2.0);
-  const double span = std::max(events.Span(), 1.0 / 24);
-  const double norm = tau * (-std::expm1(-span / tau));
-  const auto cells = static_cast<std::size_t>(request.grid.cell_count());
-  forecast.expected.assign(cells, 0.0);
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    const std::int64_t c = request.grid.LocalOf(events.x[i], events.y[i]);
-    if (c < 0) continue;
-    const double age = events.t_end - events.Mid(i);
-    forecast.expected[static_cast<std::size_t>(c)] +=
-        events.weight[i] * std::exp(-age / tau) / norm * horizon_days;
-  }
-  forecast.background = forecast.expected;
-  forecast.recent.clear();
-  forecast.model_used = "decayed-count";
-  forecast.notes.push_back(fmt::format("{} fell back to decayed counts (half-life {:g} days): {}",
-                                       model, half_life_days, reason));
+Result<void> NaiveDecayFallback(const History& history, const ForecastRequest& request,
+                                double half_life_days, int threads, std::string_view model,
+                                std::string_view reason, Forecast& forecast) {
+  ModelOptions options;
+  options.params["half_life_days"] = half_life_days;
+  options.threads = threads;
+  auto baseline = MakeNaiveDecayModel(options);
+  if (!baseline) return Unexpected(baseline.error());
+  auto f = (*baseline)->Predict(history, request);
+  if (!f) return Unexpected(f.error());
+  forecast.model_used = f->model_used;
+  forecast.expected = std::move(f->expected);
+  forecast.background = std::move(f->background);
+  forecast.recent = std::move(f->recent);
+  forecast.other = std::move(f->other);
+  for (const auto& [key, value] : f->parameters) forecast.parameters[key] = value;
   forecast.parameters["fallback"] = 1;
-  forecast.parameters["fallback_half_life_days"] = half_life_days;
+  forecast.notes.push_back(fmt::format("{} fell back to {} (half-life {:g} days): {}", model,
+                                       forecast.model_used, half_life_days, reason));
+  for (auto& note : f->notes) forecast.notes.push_back(std::move(note));
+  return {};
 }
 
 }  // namespace crimecast::models::self_exciting

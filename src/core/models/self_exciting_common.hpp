@@ -2,7 +2,7 @@
 //
 // Internals shared by the self-exciting models (grid ETAS and continuous SEPP): event
 // preparation, the exponential kernel averaged over uncertain occurrence times, option
-// handling, the cascade formula for expected counts, and the decayed-count fallback.
+// handling, the cascade formula for expected counts, and the naive-decay fallback.
 // Not a public API: include models/self_exciting.hpp instead.
 //
 // Time inside the models is in DAYS (double) since the start t0 of the fitting window; rates
@@ -66,6 +66,13 @@ inline double SameIntervalDelayMoment(double length, double omega) {
   return length * (x - 2 + (x + 2) * std::exp(-x)) / (x * x * x);
 }
 
+// Events that share an interval shorter than this (the same timestamp) are simultaneous
+// records, typically one incident with several offences or a batch entered with one time, not
+// a near repeat: they do not trigger each other (K1 = M1 = 0). Without this rule duplicated
+// timestamps drive omega to infinity (an "instant repeat" explains each tie perfectly).
+// Events sharing a longer interval (a month) may have triggered each other within it.
+inline constexpr double kMinSharedIntervalDays = 1.0 / 24;
+
 // Per-interval-length quantities of the kernel at the current w. Events carry a small class
 // index instead of recomputing G and C for each of a million events every iteration.
 struct LengthClassTerms {
@@ -101,6 +108,11 @@ struct PreparedEvents {
 // the history's columns differ in length.
 Result<PreparedEvents> PrepareEvents(const History& history, TimePoint at, double window_days);
 
+// The reason a fitted mean delay 1/omega cannot be a near-repeat effect given the data's time
+// resolution, or "" when it can: shorter than the month of month-only data, or shorter than a
+// minute for timestamped data.
+std::string ResolutionProblem(const PreparedEvents& events, double omega);
+
 // Fills terms[k] for lengths[k] at kernel rate omega.
 void ComputeLengthTerms(const std::vector<double>& lengths, double omega,
                         std::vector<LengthClassTerms>& terms);
@@ -127,14 +139,14 @@ struct OptionSpec {
 Result<std::map<std::string, double, std::less<>>> ResolveOptions(
     std::string_view model, const ModelOptions& options, const std::vector<OptionSpec>& specs);
 
-// The built-in fallback: exponentially decayed counts per cell, calibrated to a rate,
-//   expected_c = h * sum_{j in c} w_j exp(-age_j / tau) / (tau (1 - exp(-S / tau)))
-// where age_j = T - midpoint_j, S = fitting-window length, tau = half_life / ln 2: the
-// exponentially weighted average daily count, times the horizon. Fills expected and
-// background, sets model_used = "decayed-count" and adds `reason` to notes.
-void DecayedCountFallback(const PreparedEvents& events, const ForecastRequest& request,
-                          double horizon_days, double half_life_days, std::string_view model,
-                          std::string_view reason, Forecast& forecast);
+// The fallback: the project's naive-decay baseline (models/baselines.hpp, exponentially decayed
+// counts per cell, calibrated to the horizon) with the given half-life, on the whole history.
+// Replaces expected/background/recent, sets model_used to "naive-decay", keeps the fitted
+// parameters already in `forecast`, adds the baseline's parameters and notes, the note
+// "<model> fell back to naive-decay (half-life H days): <reason>", and parameters["fallback"] = 1.
+Result<void> NaiveDecayFallback(const History& history, const ForecastRequest& request,
+                                double half_life_days, int threads, std::string_view model,
+                                std::string_view reason, Forecast& forecast);
 
 // An empty forecast for the request (all cells 0) with model names set.
 Forecast EmptyForecast(const ForecastRequest& request, std::string_view model);

@@ -154,8 +154,9 @@ class SeppEm {
     hash_.Build(ev_.x, ev_.y, bounds_, rc);
 
     p_background_.resize(n);
-    const Sums sums = tbb::parallel_reduce(
-        tbb::blocked_range<std::size_t>(0, n), Sums{},
+    // Deterministic reduction (fixed split points): bit-identical fits for any thread count.
+    const Sums sums = tbb::parallel_deterministic_reduce(
+        tbb::blocked_range<std::size_t>(0, n, 256), Sums{},
         [&](const tbb::blocked_range<std::size_t>& r, Sums acc) {
           for (std::size_t i = r.begin(); i != r.end(); ++i) {
             const double xi = ev_.x[i], yi = ev_.y[i], ai = ev_.a[i], bi = ev_.b[i];
@@ -191,6 +192,7 @@ class SeppEm {
                     kt = std::exp(-omega * gap) * ti.g * tj.g;
                     delay = gap + ti.c + tj.c;
                   } else if (aj == ai && bj == bi) {
+                    if (ti.k1 == 0) continue;  // simultaneous records do not trigger
                     kt = ti.k1;
                     delay = ti.m1 / ti.k1;
                   } else {
@@ -519,7 +521,7 @@ const std::vector<OptionSpec>& SeppOptionSpecs() {
       {"initial_theta", 0.3, 0.01, 0.95},
       {"initial_mean_delay_days", 0, 0, 3650},
       {"initial_sigma_m", 100, 1, 20000},
-      {"fallback_half_life_days", 60, 1, 3650},
+      {"fallback_half_life_days", 180, 1, 3650},
   };
   return specs;
 }
@@ -576,9 +578,10 @@ class SeppModel final : public Model {
     f.parameters["window_days"] = ev.Span();
     const double half_life = o.at("fallback_half_life_days");
     if (static_cast<double>(ev.size()) < o.at("min_events")) {
-      self_exciting::DecayedCountFallback(
-          ev, request, h, half_life, name(),
+      const auto ok = self_exciting::NaiveDecayFallback(
+          history, request, half_life, options_.threads, name(),
           fmt::format("too few events to fit ({} < {})", ev.size(), o.at("min_events")), f);
+      if (!ok) return Unexpected(ok.error());
       return f;
     }
     sepp::Settings settings;
@@ -631,11 +634,9 @@ class SeppModel final : public Model {
           "days), so it describes places rather than near repeats (raise max_days if slow "
           "repeats are expected)",
           o.at("max_days"), 1.0 / fit.omega);
-    } else if (ev.month_only && 1.0 / fit.omega < ev.median_length) {
-      reason = fmt::format(
-          "month-only data: the fitted triggering (mean delay {:.3g} days) is faster than the "
-          "data's time resolution ({:.0f} days), so near-repeat timing cannot be resolved",
-          1.0 / fit.omega, ev.median_length);
+    } else if (const std::string problem = self_exciting::ResolutionProblem(ev, fit.omega);
+               !problem.empty()) {
+      reason = problem;
     } else if (fit.theta > o.at("max_theta")) {
       reason = fmt::format("theta = {:.3f} is near-explosive (above {}); the fit is unreliable",
                            fit.theta, o.at("max_theta"));
@@ -644,7 +645,9 @@ class SeppModel final : public Model {
                            fit.iterations, fit.last_change);
     }
     if (!reason.empty()) {
-      self_exciting::DecayedCountFallback(ev, request, h, half_life, name(), reason, f);
+      const auto ok = self_exciting::NaiveDecayFallback(history, request, half_life,
+                                                        options_.threads, name(), reason, f);
+      if (!ok) return Unexpected(ok.error());
       return f;
     }
     if (ev.month_only) {

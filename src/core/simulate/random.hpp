@@ -2,7 +2,7 @@
 //
 // A small, fast, portable random number generator for simulations.
 //
-// xoshiro256** (Blackman & Vigna 2018, "Scrambled linear pseudorandom number generators"),
+// xoshiro256** (Blackman & Vigna 2021, "Scrambled linear pseudorandom number generators"),
 // seeded through splitmix64, with the few distributions the simulator needs implemented here so
 // that a seed gives the same stream on every platform and standard library
 // (std::normal_distribution and friends are implementation-defined). Not cryptographic; not

@@ -251,7 +251,8 @@ TEST(PoliceUkReader, HeaderOnlyFileHasNoRows) {
 }
 
 TEST(PoliceUkReader, PngIsNotCsv) {
-  const std::string png("\x89PNG\r\n\x1A\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0", 33);
+  static constexpr char kPng[] = "\x89PNG\r\n\x1A\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0";
+  const std::string png(kPng, sizeof kPng - 1);
   const ReadResult r = ReadText(png, {}, "image.csv");
   ASSERT_FALSE(r.opened);
   EXPECT_EQ(r.open_error.code, ErrorCode::kMalformedCsv);

@@ -107,7 +107,7 @@ TEST(ExplainCell, BackgroundRecentEventsTrendAndParts) {
   // month-only event in the cell itself counts with exp(-age/tau) averaged over December.
   ASSERT_EQ(e->recent_events.size(), 3u);
   const double w1 = std::pow(1 - 0.0625, 2) * std::exp(-2.0 / 14.0);   // 100 m, 2 days
-  const double wd = 14.0 / 31.0 * (1 - std::exp(-31.0 / 14.0));       // 0 m, December
+  const double wd = 14.0 / 31.0 * (1 - std::exp(-31.0 / 14.0));        // 0 m, December
   const double w2 = std::pow(1 - 0.5625, 2) * std::exp(-10.0 / 14.0);  // 300 m, 10 days
   EXPECT_NEAR(e->recent_events[0].weight, w1, 1e-6);
   EXPECT_NEAR(e->recent_events[0].distance_m, 100.0, 1e-9);

@@ -66,8 +66,10 @@ TEST(NearRepeatKernel, TimeWeightOfPointAndIntervalEvents) {
 
 TEST(EventGridIndex, WindowCountsAreDifferencesOfSortedTimes) {
   const auto grid = SmallGrid();
-  History h = MakeHistory({MonthEvent(kSize, 2, 3, 2023, 1), MonthEvent(kSize, 2, 3, 2023, 2),
-                           MonthEvent(kSize, 2, 3, 2023, 2), MonthEvent(kSize, 5, 5, 2023, 3),
+  History h = MakeHistory({MonthEvent(kSize, 2, 3, 2023, 1),
+                           MonthEvent(kSize, 2, 3, 2023, 2),
+                           MonthEvent(kSize, 2, 3, 2023, 2),
+                           MonthEvent(kSize, 5, 5, 2023, 3),
                            {-50.0, 10.0, Month(2023, 1), Month(2023, 2)}});  // outside the grid
   for (std::size_t i = 0; i < h.size(); ++i) {
     if (h.x[i] == 550.0) h.weight[i] = 2.5;  // the event in cell (5, 5)
@@ -92,9 +94,9 @@ TEST(FeatureBuilder, WindowRatesRingsTrendAndSince) {
   // Twelve months of data (2023-01 .. 2023-12); forecast at 2024-01.
   std::vector<testing::EventSpec> ev;
   for (int m = 1; m <= 12; ++m) ev.push_back(MonthEvent(kSize, 4, 4, 2023, m));  // 1 a month
-  for (int k = 0; k < 3; ++k) ev.push_back(MonthEvent(kSize, 4, 4, 2023, 12));  // +3 in Dec
-  ev.push_back(MonthEvent(kSize, 5, 4, 2023, 6));                               // ring 1
-  ev.push_back(MonthEvent(kSize, 6, 6, 2023, 6));                               // ring 2
+  for (int k = 0; k < 3; ++k) ev.push_back(MonthEvent(kSize, 4, 4, 2023, 12));   // +3 in Dec
+  ev.push_back(MonthEvent(kSize, 5, 4, 2023, 6));                                // ring 1
+  ev.push_back(MonthEvent(kSize, 6, 6, 2023, 6));                                // ring 2
   const History h = MakeHistory(ev);
   const EventGridIndex idx(h, grid);
   auto b = FeatureBuilder::Create(idx, Horizon{0, 1});
@@ -205,7 +207,8 @@ TEST(FeatureBuilder, RejectsBadInput) {
 
 TEST(FeatureBuilder, CovariateHookAddsColumnsAndSupport) {
   const auto grid = SmallGrid();
-  const History h = MakeHistory({MonthEvent(kSize, 1, 1, 2023, 1), MonthEvent(kSize, 1, 1, 2023, 5)});
+  const History h =
+      MakeHistory({MonthEvent(kSize, 1, 1, 2023, 1), MonthEvent(kSize, 1, 1, 2023, 5)});
   const EventGridIndex idx(h, grid);
   FeatureOptions o;
   std::vector<float> v(static_cast<std::size_t>(grid.cell_count()), std::nanf(""));

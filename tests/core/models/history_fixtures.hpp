@@ -59,7 +59,8 @@ inline History SimulateMonthly(const std::vector<double>& rate, std::int64_t nx,
   std::uniform_real_distribution<double> u(0.0, 1.0);
   std::vector<EventSpec> ev;
   for (int m = 0; m < months; ++m) {
-    const std::int64_t s = AddMonths(TimePoint{Seconds{Month(year, month)}}, m).time_since_epoch().count();
+    const std::int64_t s =
+        AddMonths(TimePoint{Seconds{Month(year, month)}}, m).time_since_epoch().count();
     const std::int64_t e = AddMonths(TimePoint{Seconds{s}}, 1).time_since_epoch().count();
     for (std::size_t c = 0; c < rate.size(); ++c) {
       std::poisson_distribution<int> p(rate[c]);

@@ -64,9 +64,12 @@ TEST(LearnedOptions, ParsesKnownKeysAndRejectsOthers) {
   EXPECT_EQ(p->max_depth, 4);
   EXPECT_DOUBLE_EQ(p->tweedie_power, 1.3);
   EXPECT_FALSE(p->offset);
-  for (const auto& bad : std::vector<std::map<std::string, double>>{
-           {{"tree", 5}}, {{"trees", 0}}, {{"trees", 2.5}}, {{"learning_rate", 2}},
-           {{"tweedie_power", 2.5}}, {{"subsample", 0}}}) {
+  for (const auto& bad : std::vector<std::map<std::string, double>>{{{"tree", 5}},
+                                                                    {{"trees", 0}},
+                                                                    {{"trees", 2.5}},
+                                                                    {{"learning_rate", 2}},
+                                                                    {{"tweedie_power", 2.5}},
+                                                                    {{"subsample", 0}}}) {
     o.params = bad;
     auto r = LearnedOptions::FromModelOptions(o);
     ASSERT_FALSE(r) << bad.begin()->first;

@@ -1,0 +1,27 @@
+// server/routes/params.hpp: query-parameter parsing shared by the endpoints, with the errors
+// the API documents (400 InvalidArgument / BadTime / UnknownCategory, naming the parameter).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/common/error.hpp"
+#include "core/ingest/event.hpp"
+#include "core/storage/event_store.hpp"
+#include "server/http_types.hpp"
+
+namespace crimecast::server {
+
+// bbox=minlon,minlat,maxlon,maxlat; from, to (YYYY-MM or ISO 8601, UTC unless an offset is
+// given); category=slug,slug,...; source.
+Result<void> ParseEventFilter(const Request& req, storage::EventFilter& filter);
+// An integer parameter in [min, max]; `fallback` when absent.
+Result<std::int64_t> IntParam(const Request& req, const std::string& name, std::int64_t fallback,
+                              std::int64_t min, std::int64_t max);
+Result<std::optional<double>> DoubleParam(const Request& req, const std::string& name);
+
+// One event as a JSON object (the wire format of GET /api/events, /api/live "events").
+void AppendEventJson(std::string& out, const Event& e);
+
+}  // namespace crimecast::server
