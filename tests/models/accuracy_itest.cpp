@@ -152,8 +152,8 @@ const BacktestResult* Gwent() {
     auto res = RunBacktest(d.points, Config(d, "2024-01", "2024-07", {0, 1}));
     EXPECT_TRUE(res) << res.error().ToString();
     if (!res) return nullptr;
-    Print("Gwent monthly, all categories",
-          *res, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    Print("Gwent monthly, all categories", *res,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     r.gwent = std::move(*res);
     // Per category: the four the issue names, each fitted and scored alone.
     BacktestConfig c = Config(d, "2024-01", "2024-07", {0, 1});

@@ -1,11 +1,11 @@
 #include "core/models/auto_model.hpp"
 
+#include <fmt/format.h>
+#include <tbb/task_arena.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-
-#include <fmt/format.h>
-#include <tbb/task_arena.h>
 
 #include "core/models/features.hpp"
 
@@ -29,9 +29,10 @@ struct Candidate {
 
 bool IsLearnedKey(std::string_view key) {
   static constexpr std::string_view kKeys[] = {
-      "trees",   "max_depth",  "learning_rate", "min_child_weight",     "subsample",
-      "colsample", "max_origins", "zero_ratio", "seed", "tweedie_power", "near_repeat_radius_m",
-      "recent_windows", "offset", "booster_threads"};
+      "trees",     "max_depth",      "learning_rate",        "min_child_weight",
+      "subsample", "colsample",      "max_origins",          "zero_ratio",
+      "seed",      "tweedie_power",  "near_repeat_radius_m", "recent_windows",
+      "offset",    "booster_threads"};
   return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
 }
 
@@ -109,9 +110,9 @@ Result<Forecast> AutoModel::Run(const History& history, const ForecastRequest& r
   std::string chosen;
   if (origins.size() < 2) {
     chosen = "naive-decay";
-    out.notes.push_back(fmt::format(
-        "auto: too little history before {} for a validation backtest; using {}",
-        FormatIso(request.at), chosen));
+    out.notes.push_back(
+        fmt::format("auto: too little history before {} for a validation backtest; using {}",
+                    FormatIso(request.at), chosen));
   } else {
     // The learned candidate's validation fit: targets end at or before the earliest origin.
     const bool want_learned = find("learned") != nullptr || find("blend") != nullptr;
@@ -192,8 +193,8 @@ Result<Forecast> AutoModel::Run(const History& history, const ForecastRequest& r
         } else {
           std::vector<double> blend(cells);
           for (std::size_t c = 0; c < cells; ++c) {
-            blend[c] = opt_.blend_weight * learned_pred[c] +
-                       (1 - opt_.blend_weight) * partner_pred[c];
+            blend[c] =
+                opt_.blend_weight * learned_pred[c] + (1 - opt_.blend_weight) * partner_pred[c];
           }
           score(*b, blend);
         }
@@ -219,7 +220,8 @@ Result<Forecast> AutoModel::Run(const History& history, const ForecastRequest& r
           const double d = c.hit_rate[j] - best->hit_rate[j] - mean;
           sq += d * d;
         }
-        const double se = k > 1 ? std::sqrt(sq / static_cast<double>(k - 1) / static_cast<double>(k)) : 0.0;
+        const double se =
+            k > 1 ? std::sqrt(sq / static_cast<double>(k - 1) / static_cast<double>(k)) : 0.0;
         const bool tied = c.Pooled() >= best->Pooled() - se;
         if (tied && c.log_likelihood > pick->log_likelihood) pick = &c;
       }
@@ -301,8 +303,9 @@ Result<AutoOptions> AutoOptions::FromModelOptions(const ModelOptions& options) {
   for (const auto& [key, v] : options.params) {
     if (key == "validation_origins") {
       if (!(v >= 1 && v <= 104 && v == std::floor(v))) {
-        return Fail(ErrorCode::kInvalidArgument,
-                    fmt::format("auto: validation_origins must be an integer in [1, 104], got {}", v));
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            fmt::format("auto: validation_origins must be an integer in [1, 104], got {}", v));
       }
       o.validation_origins = static_cast<int>(v);
     } else if (key == "blend_weight") {
@@ -331,8 +334,8 @@ HitCount HitsAtCoverage(std::span<const double> predicted, std::span<const doubl
   HitCount out;
   for (double y : observed) out.total += y;
   if (active.empty()) return out;
-  const auto k = static_cast<std::size_t>(std::max<double>(
-      1.0, std::round(coverage * static_cast<double>(active.size()))));
+  const auto k = static_cast<std::size_t>(
+      std::max<double>(1.0, std::round(coverage * static_cast<double>(active.size()))));
   std::vector<std::int64_t> order(active.begin(), active.end());
   std::sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
     const double pa = predicted[static_cast<std::size_t>(a)];

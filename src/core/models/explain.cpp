@@ -1,10 +1,10 @@
 #include "core/models/explain.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
-
-#include <fmt/format.h>
 
 namespace crimecast::models {
 namespace {
@@ -84,8 +84,8 @@ double BinomialTwoSidedP(std::int64_t k, std::int64_t n, double p) {
   const double dn = static_cast<double>(n);
   auto log_pmf = [&](std::int64_t j) {
     const double dj = static_cast<double>(j);
-    return std::lgamma(dn + 1) - std::lgamma(dj + 1) - std::lgamma(dn - dj + 1) +
-           dj * std::log(p) + (dn - dj) * std::log1p(-p);
+    return std::lgamma(dn + 1) - std::lgamma(dj + 1) - std::lgamma(dn - dj + 1) + dj * std::log(p) +
+           (dn - dj) * std::log1p(-p);
   };
   const double at_k = log_pmf(k);
   // Relative tolerance as in R's binom.test, so outcomes as likely as k count despite rounding.
@@ -134,9 +134,9 @@ Result<CellExplanation> ExplainCell(const History& history, const ForecastReques
   // Long-term background and trend, from one pass over the history.
   const std::int64_t start = history.WindowStart();
   const double span = static_cast<double>(std::max<std::int64_t>(t - start, 1));
-  const std::int64_t trend_from = std::max(
-      start, monthly ? AddMonths(request.at, -3).time_since_epoch().count()
-                     : t - static_cast<std::int64_t>(28 * kDay));
+  const std::int64_t trend_from =
+      std::max(start, monthly ? AddMonths(request.at, -3).time_since_epoch().count()
+                              : t - static_cast<std::int64_t>(28 * kDay));
   double area_total = 0, cell_total = 0;
   std::int64_t cell_events = 0, cell_recent_events = 0;
   for (std::size_t i = 0; i < history.size(); ++i) {
@@ -167,7 +167,8 @@ Result<CellExplanation> ExplainCell(const History& history, const ForecastReques
       options.near_repeat_tau_days > 0 ? options.near_repeat_tau_days : (monthly ? 30.0 : 14.0);
   const NearRepeatKernel kernel{options.near_repeat_radius_m, tau_days * kDay};
   const double cx = grid.CentreX(cell), cy = grid.CentreY(cell);
-  const auto lookback = static_cast<std::int64_t>(4.0 * kernel.tau_s + (month_only ? kMeanMonthSeconds : 0));
+  const auto lookback =
+      static_cast<std::int64_t>(4.0 * kernel.tau_s + (month_only ? kMeanMonthSeconds : 0));
   for (std::size_t i = 0; i < history.size(); ++i) {
     const std::int64_t s = history.t_start[i];
     if (s >= t || s < t - lookback) continue;
@@ -213,7 +214,8 @@ Result<CellExplanation> ExplainCell(const History& history, const ForecastReques
   out.dispersion = alpha;
   out.count_distribution =
       alpha > 0 ? fmt::format("negative binomial (alpha = {:.3g})", alpha) : "Poisson";
-  out.intervals = {CountInterval(out.expected, alpha, 0.8), CountInterval(out.expected, alpha, 0.95)};
+  out.intervals = {CountInterval(out.expected, alpha, 0.8),
+                   CountInterval(out.expected, alpha, 0.95)};
 
   for (const auto& layer : options.covariates) {
     out.covariates.emplace_back(layer.name, layer.value[static_cast<std::size_t>(local)]);

@@ -1,13 +1,13 @@
 #include "core/models/features.hpp"
 
+#include <fmt/format.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
-
-#include <fmt/format.h>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include "core/common/assert.hpp"
 
@@ -133,7 +133,8 @@ EventGridIndex::EventGridIndex(const History& history, const spatial::Grid& grid
   }
   cum_weight_.resize(m + 1);
   cum_weight_[0] = 0.0;
-  for (std::size_t k = 0; k < m; ++k) cum_weight_[k + 1] = cum_weight_[k] + WeightOf(history, event_[k]);
+  for (std::size_t k = 0; k < m; ++k)
+    cum_weight_[k + 1] = cum_weight_[k] + WeightOf(history, event_[k]);
 }
 
 std::span<const std::uint32_t> EventGridIndex::Events(std::size_t a) const {
@@ -205,7 +206,8 @@ Result<FeatureBuilder> FeatureBuilder::Create(const EventGridIndex& index, const
     for (int d : {1, 7, 28, 91, 182, 365}) {
       if (d * kSecondsPerDay >= b.unit_s_) b.windows_.push_back(d);
     }
-    if (b.windows_.empty()) b.windows_.push_back(static_cast<int>(std::ceil(b.unit_s_ / kSecondsPerDay)));
+    if (b.windows_.empty())
+      b.windows_.push_back(static_cast<int>(std::ceil(b.unit_s_ / kSecondsPerDay)));
     b.windows_.push_back(0);
     b.short_window_ = b.windows_.front();
     for (int d : b.windows_) {
@@ -253,12 +255,14 @@ Result<FeatureBuilder> FeatureBuilder::Create(const EventGridIndex& index, const
     n.push_back("week_phase_nbhd");
   }
   for (const auto& k : b.near_repeat_) {
-    n.push_back(fmt::format("near_repeat_{}d", static_cast<int>(std::lround(k.tau_s / kSecondsPerDay))));
+    n.push_back(
+        fmt::format("near_repeat_{}d", static_cast<int>(std::lround(k.tau_s / kSecondsPerDay))));
   }
   n.push_back("kde_small_all");
   n.push_back("since_cell");
   n.push_back("since_nbhd");
-  for (int g = 0; g < kCategoryGroupCount; ++g) n.push_back(fmt::format("mix_{}", CategoryGroupName(g)));
+  for (int g = 0; g < kCategoryGroupCount; ++g)
+    n.push_back(fmt::format("mix_{}", CategoryGroupName(g)));
   n.push_back("points_cell");
   n.push_back("span");
   n.push_back("dist_m");
@@ -397,7 +401,8 @@ FeatureRows FeatureBuilder::Compute(std::int64_t t) const {
   rows.band_cells.assign(FeatureRows::kBands, 0);
   for (std::size_t c = 0; c < cells; ++c) {
     bool covariate = false;
-    for (const auto& layer : options_.covariates) covariate = covariate || !std::isnan(layer.value[c]);
+    for (const auto& layer : options_.covariates)
+      covariate = covariate || !std::isnan(layer.value[c]);
     if (dist[c] <= r || covariate) {
       rows.cell.push_back(static_cast<std::int64_t>(c));
       continue;
@@ -433,10 +438,9 @@ FeatureRows FeatureBuilder::Compute(std::int64_t t) const {
   const double decay_norm = unit_s_ / (tau * (1.0 - std::exp(-observed / tau)));
   // The baseline floor: 1% of the mean rate of an active cell, so empty cells get a small
   // positive base.
-  const double base_floor =
-      active_now > 0 ? 0.01 * idx.TotalCount(start, t) / observed * unit_s_ /
-                           static_cast<double>(active_now)
-                     : 1e-3;
+  const double base_floor = active_now > 0 ? 0.01 * idx.TotalCount(start, t) / observed * unit_s_ /
+                                                 static_cast<double>(active_now)
+                                           : 1e-3;
 
   // Spatial kernels act between cell centres (|offset| * size): the near-repeat quartic of
   // radius R and a small-bandwidth quartic (1.5 cells) for the KDE. Cell centres instead of
@@ -517,9 +521,8 @@ FeatureRows FeatureBuilder::Compute(std::int64_t t) const {
       for (int g = 0; g < kCategoryGroupCount; ++g) {
         out[col++] = self ? static_cast<float>(self[s_gdecay + g] * decay_norm) : 0.0f;
       }
-      rows.base[row] = static_cast<float>(kBaseCell * self_decay +
-                                          (1 - kBaseCell) * nb_decay * decay_norm / 9.0 +
-                                          base_floor);
+      rows.base[row] = static_cast<float>(
+          kBaseCell * self_decay + (1 - kBaseCell) * nb_decay * decay_norm / 9.0 + base_floor);
       out[col++] = static_cast<float>(ring1[0] * norm[k_short]);
       out[col++] = static_cast<float>(ring1[1] * norm[k_long]);
       out[col++] = static_cast<float>(ring1[2] * norm[k_all]);

@@ -106,12 +106,12 @@ class EventGridIndex {
   spatial::Grid grid_;
   std::vector<std::int32_t> grid_to_active_;
   std::vector<std::int64_t> active_cell_;
-  std::vector<std::size_t> offset_;       // CSR offsets, size active + 1
-  std::vector<std::int64_t> times_;       // t_start, sorted within each cell
-  std::vector<std::uint32_t> event_;      // history index
-  std::vector<double> cum_weight_;        // prefix sums of weights in CSR order, size n + 1
-  std::vector<std::int64_t> all_times_;   // every indexed t_start, sorted
-  std::vector<double> all_cum_weight_;    // prefix sums over all_times_, size n + 1
+  std::vector<std::size_t> offset_;      // CSR offsets, size active + 1
+  std::vector<std::int64_t> times_;      // t_start, sorted within each cell
+  std::vector<std::uint32_t> event_;     // history index
+  std::vector<double> cum_weight_;       // prefix sums of weights in CSR order, size n + 1
+  std::vector<std::int64_t> all_times_;  // every indexed t_start, sorted
+  std::vector<double> all_cum_weight_;   // prefix sums over all_times_, size n + 1
   std::int64_t data_start_ = 0;
   bool month_only_ = false;
 };
@@ -135,10 +135,10 @@ struct FeatureRows {
   // over empty hills and sea.
   static constexpr int kBands = 4;
   static constexpr std::uint8_t kInSupport = 255;
-  std::vector<float> band_x;                // kBands x cols
-  std::vector<float> band_base;             // kBands
-  std::vector<std::int64_t> band_cells;     // number of grid cells in each band
-  std::vector<std::uint8_t> band_of;        // per grid cell: its band, or kInSupport
+  std::vector<float> band_x;             // kBands x cols
+  std::vector<float> band_base;          // kBands
+  std::vector<std::int64_t> band_cells;  // number of grid cells in each band
+  std::vector<std::uint8_t> band_of;     // per grid cell: its band, or kInSupport
 
   std::size_t rows() const { return cell.size(); }
   std::span<const float> Row(std::size_t r) const { return {x.data() + r * cols, cols}; }
@@ -181,8 +181,8 @@ class FeatureBuilder {
   FeatureTargets Targets(const FeatureRows& rows, std::int64_t from, std::int64_t to) const;
 
   // Column positions of a few features other modules read by meaning.
-  std::size_t col_all() const { return col_all_; }      // cell rate over all history
-  std::size_t col_short() const { return col_short_; }  // cell rate over the short window
+  std::size_t col_all() const { return col_all_; }              // cell rate over all history
+  std::size_t col_short() const { return col_short_; }          // cell rate over the short window
   std::size_t col_ring1_all() const { return col_ring1_all_; }  // 3x3 ring (centre excluded)
 
  private:

@@ -30,8 +30,8 @@
 // Parameters (ModelOptions::params; unknown keys are an error): trees (100), max_depth (3),
 // learning_rate (0.05), min_child_weight (30), subsample (0.8), colsample (0.8), max_origins (48),
 // zero_ratio (1: zero rows kept per positive row), seed (0), tweedie_power (unset: Poisson),
-// near_repeat_radius_m (400), recent_windows (3 or 4), offset (1), booster_threads (1). The defaults were chosen on
-// validation windows BEFORE the accuracy test windows (docs/models.md).
+// near_repeat_radius_m (400), recent_windows (3 or 4), offset (1), booster_threads (1). The
+// defaults were chosen on validation windows BEFORE the accuracy test windows (docs/models.md).
 #pragma once
 
 #include <cstdint>
@@ -58,7 +58,7 @@ struct LearnedOptions {
   double tweedie_power = 0.0;  // 0: Poisson; in (1, 2): Tweedie
   double near_repeat_radius_m = 400.0;
   int recent_windows = 0;  // 0: 3 for month horizons, 4 otherwise
-  int threads = 0;          // oneTBB threads for features (ModelOptions::threads; 0: all cores)
+  int threads = 0;         // oneTBB threads for features (ModelOptions::threads; 0: all cores)
   // OpenMP threads inside XGBoost. 1 by default: XGBoost's OpenMP workers spin-wait between
   // its many short parallel regions, and inside a oneTBB-parallel backtest or on a shared
   // machine they compete with the other work for cores (measured: a 20-30x slowdown on the
