@@ -68,6 +68,37 @@ Result<std::array<double, 4>> ParseBbox(const std::string& text) {
   return b;
 }
 
+Result<storage::EventFilter> ParseTimeCategoryFilter(const std::string& from, const std::string& to,
+                                                     const std::string& categories) {
+  storage::EventFilter filter;
+  if (!from.empty()) {
+    auto t = ParseInstant(from);
+    if (!t) return Unexpected(t.error());
+    filter.from = *t;
+  }
+  if (!to.empty()) {
+    auto t = ParseInstant(to);
+    if (!t) return Unexpected(t.error());
+    filter.to = *t;
+  }
+  if (!categories.empty()) {
+    auto c = ParseCategoryList(categories);
+    if (!c) return Unexpected(c.error());
+    filter.categories = *c;
+  }
+  return filter;
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 bool StderrIsTty() { return ::isatty(STDERR_FILENO) == 1; }
 
 }  // namespace crimecast::cli

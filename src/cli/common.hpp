@@ -22,6 +22,14 @@ Result<std::vector<Category>> ParseCategoryList(const std::string& text);
 // "minlon,minlat,maxlon,maxlat".
 Result<std::array<double, 4>> ParseBbox(const std::string& text);
 
+// The time/category part of an event filter from --from, --to (YYYY-MM or ISO 8601) and
+// --category (comma-separated); empty strings leave that part unrestricted.
+Result<storage::EventFilter> ParseTimeCategoryFilter(const std::string& from, const std::string& to,
+                                                     const std::string& categories);
+
+// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
+std::string CsvField(const std::string& s);
+
 // True when stderr is a terminal (progress bars redraw in place only then).
 bool StderrIsTty();
 

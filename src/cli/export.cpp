@@ -16,15 +16,6 @@ struct Args {
   bool located_only = false;
 };
 
-std::string Csv(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 std::string Num(double v, int decimals) {
   return std::isfinite(v) ? fmt::format("{:.{}f}", v, decimals) : std::string();
 }
@@ -32,23 +23,10 @@ std::string Num(double v, int decimals) {
 int Run(const Args& a) {
   auto store = OpenExistingStore(a.db);
   if (!store) return ReportError(store.error());
-  storage::EventFilter filter;
+  auto parsed = ParseTimeCategoryFilter(a.from, a.to, a.categories);
+  if (!parsed) return ReportError(parsed.error());
+  storage::EventFilter filter = *parsed;
   filter.located_only = a.located_only;
-  if (!a.from.empty()) {
-    auto t = ParseInstant(a.from);
-    if (!t) return ReportError(t.error());
-    filter.from = *t;
-  }
-  if (!a.to.empty()) {
-    auto t = ParseInstant(a.to);
-    if (!t) return ReportError(t.error());
-    filter.to = *t;
-  }
-  if (!a.categories.empty()) {
-    auto c = ParseCategoryList(a.categories);
-    if (!c) return ReportError(c.error());
-    filter.categories = *c;
-  }
   if (!a.bbox.empty()) {
     auto b = ParseBbox(a.bbox);
     if (!b) return ReportError(b.error());
@@ -95,13 +73,13 @@ int Run(const Args& a) {
                          {"out_of_area", e.out_of_area}};
       out << (first ? "" : ",\n") << f.dump();
     } else {
-      out << Csv(e.source) << ',' << Csv(e.source_id) << ',' << Slug(e.category) << ','
-          << Csv(e.source_type) << ',' << FormatIso(e.when.start) << ',' << FormatIso(e.when.end)
-          << ',' << Num(e.lon, 6) << ',' << Num(e.lat, 6) << ',' << Num(e.x, 1) << ','
-          << Num(e.y, 1) << ',' << (e.Located() ? std::to_string(e.epsg) : "") << ','
-          << Name(e.quality) << ',' << Csv(e.location_text) << ',' << Csv(e.area_code) << ','
-          << Csv(e.force) << ',' << Csv(e.outcome) << ',' << Name(e.origin) << ','
-          << (e.out_of_area ? 1 : 0) << '\n';
+      out << CsvField(e.source) << ',' << CsvField(e.source_id) << ',' << Slug(e.category) << ','
+          << CsvField(e.source_type) << ',' << FormatIso(e.when.start) << ','
+          << FormatIso(e.when.end) << ',' << Num(e.lon, 6) << ',' << Num(e.lat, 6) << ','
+          << Num(e.x, 1) << ',' << Num(e.y, 1) << ',' << (e.Located() ? std::to_string(e.epsg) : "")
+          << ',' << Name(e.quality) << ',' << CsvField(e.location_text) << ','
+          << CsvField(e.area_code) << ',' << CsvField(e.force) << ',' << CsvField(e.outcome) << ','
+          << Name(e.origin) << ',' << (e.out_of_area ? 1 : 0) << '\n';
     }
     first = false;
     return true;

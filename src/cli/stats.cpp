@@ -21,22 +21,9 @@ struct Args {
 int Run(const Args& a) {
   auto store = OpenExistingStore(a.db);
   if (!store) return ReportError(store.error());
-  storage::EventFilter filter;
-  if (!a.from.empty()) {
-    auto t = ParseInstant(a.from);
-    if (!t) return ReportError(t.error());
-    filter.from = *t;
-  }
-  if (!a.to.empty()) {
-    auto t = ParseInstant(a.to);
-    if (!t) return ReportError(t.error());
-    filter.to = *t;
-  }
-  if (!a.categories.empty()) {
-    auto c = ParseCategoryList(a.categories);
-    if (!c) return ReportError(c.error());
-    filter.categories = *c;
-  }
+  auto parsed = ParseTimeCategoryFilter(a.from, a.to, a.categories);
+  if (!parsed) return ReportError(parsed.error());
+  storage::EventFilter filter = *parsed;
   auto counts = (*store)->CountByMonthCategory(filter);
   if (!counts) return ReportError(counts.error());
   auto batches = (*store)->ListBatches();

@@ -38,6 +38,15 @@ struct ServerConfig {
   double sse_heartbeat_s = 15;       // ": ping" comment interval on idle streams
   std::size_t sse_max_queue = 4096;  // frames queued for a slow client before it is dropped
   std::size_t max_sse_clients = 20000;
+  // Forecasts (server/forecasts.hpp).
+  double default_cell_m = 150;           // GET /api/forecast without cell= (partners: >= 500)
+  std::string default_horizon = "auto";  // "auto": 1M for month-only data, else 7d
+  double refit_interval_s = 300;         // background refits of forecasts whose data changed
+  double live_update_interval_s = 0.25;  // live near-repeat updates are coalesced this long
+  std::size_t max_forecasts = 16;        // cached forecasts (least recently used evicted)
+  int backtest_threads = 1;              // cores a backtest job may use
+  std::size_t max_queued_backtests = 8;
+
   double drain_timeout_s = 10;  // graceful shutdown: wait this long for in-flight requests
   bool handle_signals = false;  // SIGTERM/SIGINT start a graceful shutdown (`crimecast serve`)
 };

@@ -98,6 +98,8 @@ Service::Service(const ServerConfig& config)
 Service::~Service() { StopWriter(); }
 
 void Service::StopWriter() {
+  if (backtests_) backtests_->Stop();
+  if (forecasts_) forecasts_->Stop();
   if (writer_) writer_->Stop();
 }
 
@@ -124,13 +126,43 @@ Result<std::unique_ptr<Service>> Service::Create(const ServerConfig& config) {
       if (!epsg) return Unexpected(epsg.error());
       s->store_epsg_ = *epsg;  // 0 for an empty store: each posted point picks its own
     }
+    s->default_horizon_ = config.default_horizon;
+    if (s->default_horizon_ == "auto") {
+      // Month-only data (data.police.uk) can only be forecast by whole months.
+      storage::EventFilter sample;
+      sample.limit = 2000;
+      sample.located_only = true;
+      bool month_only = false;
+      std::int64_t seen = 0;
+      auto scanned = (*lease)->events->Scan(sample, [&](const Event& e) {
+        if (seen++ == 0) month_only = true;
+        month_only = month_only && e.when.Length() >= std::chrono::days(28);
+        return true;
+      });
+      if (!scanned) return Unexpected(scanned.error());
+      s->default_horizon_ = month_only ? "1M" : "7d";
+    } else if (auto h = ParseHorizon(s->default_horizon_); !h) {
+      return Unexpected(h.error());
+    }
   }
+  ForecastServiceOptions fo;
+  fo.refit_interval_s = config.refit_interval_s;
+  fo.live_update_interval_s = config.live_update_interval_s;
+  fo.max_entries = config.max_forecasts;
+  fo.partner_min_cell_m = config.disclosure.min_cell_m;
+  s->forecasts_ = std::make_unique<ForecastService>(config.db_path, fo, s->hub_, s->metrics_);
+  s->forecasts_->Start();
+  s->backtests_ = std::make_unique<BacktestRunner>(config.db_path, config.backtest_threads,
+                                                   config.max_queued_backtests);
+  s->backtests_->Start();
   AddSessionRoutes(s->router_);
   AddEventRoutes(s->router_);
   AddStatsRoutes(s->router_);
   AddLiveRoutes(s->router_);
   AddAuditRoutes(s->router_);
   AddHealthRoutes(s->router_);
+  AddForecastRoutes(s->router_);
+  AddBacktestRoutes(s->router_);
 
   Service* raw = s.get();
   s->metrics_.SetGauge("live_clients", "Open /api/live streams.", "",
@@ -143,6 +175,17 @@ Result<std::unique_ptr<Service>> Service::Create(const ServerConfig& config) {
                        [raw] { return static_cast<double>(raw->in_flight()); });
   s->metrics_.SetGauge("uptime_seconds", "Seconds since the server started.", "",
                        [raw] { return raw->uptime_s(); });
+  s->metrics_.SetGauge("forecasts_cached", "Forecasts held in the cache.", "",
+                       [raw] { return static_cast<double>(raw->forecasts_->entries()); });
+  s->metrics_.SetGauge("forecast_refits", "Background refits since start.", "",
+                       [raw] { return static_cast<double>(raw->forecasts_->refits()); });
+  s->metrics_.SetGauge("forecast_live_updates", "Incremental near-repeat updates since start.", "",
+                       [raw] { return static_cast<double>(raw->forecasts_->live_updates()); });
+  s->metrics_.SetGauge("model_age_seconds",
+                       "Age of the oldest live forecast fit (0 when none is cached).", "",
+                       [raw] { return raw->forecasts_->OldestLiveAgeSeconds(); });
+  s->metrics_.SetGauge("data_version", "Store version: +1 per committed ingest batch.", "",
+                       [raw] { return static_cast<double>(raw->forecasts_->data_version()); });
   return s;
 }
 

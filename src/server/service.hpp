@@ -32,7 +32,9 @@
 #include "core/access/audit_log.hpp"
 #include "core/common/time.hpp"
 #include "core/storage/sqlite_event_store.hpp"
+#include "server/backtests.hpp"
 #include "server/config.hpp"
+#include "server/forecasts.hpp"
 #include "server/http_types.hpp"
 #include "server/live_hub.hpp"
 #include "server/metrics.hpp"
@@ -106,6 +108,11 @@ class Service {
   const ServerConfig& config() const { return config_; }
   ReadPool& pool() { return *pool_; }
   Writer& writer() { return *writer_; }
+  ForecastService& forecasts() { return *forecasts_; }
+  BacktestRunner& backtests() { return *backtests_; }
+  // The horizon used when a request names none ("1M" for month-only data, else "7d", unless
+  // configured).
+  const std::string& default_horizon() const { return default_horizon_; }
   LiveHub& hub() { return hub_; }
   Metrics& metrics() { return metrics_; }
   const Router& router() const { return router_; }
@@ -117,7 +124,7 @@ class Service {
   // Requests between Handle and delivery.
   std::int64_t in_flight() const { return in_flight_.load(); }
   void AddInFlight(int delta) { in_flight_ += delta; }
-  // Stops the writer after everything queued is committed.
+  // Stops the background threads, then the writer after everything queued is committed.
   void StopWriter();
 
  private:
@@ -127,6 +134,9 @@ class Service {
   ServerConfig config_;
   std::unique_ptr<ReadPool> pool_;
   std::unique_ptr<Writer> writer_;
+  std::unique_ptr<ForecastService> forecasts_;
+  std::unique_ptr<BacktestRunner> backtests_;
+  std::string default_horizon_ = "7d";
   LiveHub hub_;
   Metrics metrics_;
   RateLimiter limiter_;

@@ -212,6 +212,12 @@ Result<std::vector<CellRow>> RowsToWrite(const ForecastJobResult& r,
     rows[i].lon = xs[i];
     rows[i].lat = ys[i];
   }
+  if (o.bbox) {
+    const auto& b = *o.bbox;
+    std::erase_if(rows, [&b](const CellRow& row) {
+      return !(row.lon >= b[0] && row.lon <= b[2] && row.lat >= b[1] && row.lat <= b[3]);
+    });
+  }
   return rows;
 }
 
@@ -232,6 +238,12 @@ Result<void> WriteText(const std::string& path, const std::string& text) {
 
 Result<void> WriteForecastCsv(const std::string& path, const ForecastJobResult& r,
                               const ForecastOutputOptions& o) {
+  auto text = ForecastCsvText(r, o);
+  if (!text) return Unexpected(text.error());
+  return WriteText(path, *text);
+}
+
+Result<std::string> ForecastCsvText(const ForecastJobResult& r, const ForecastOutputOptions& o) {
   auto rows = RowsToWrite(r, o);
   if (!rows) return Unexpected(rows.error());
   const auto& f = r.forecast;
@@ -247,11 +259,18 @@ Result<void> WriteForecastCsv(const std::string& path, const ForecastJobResult& 
                         r.grid.IdOf(r.grid.IndexOfLocal(row.local)).ToString(),
                         Num(Part(f.background, row.local)), Num(Part(f.recent, row.local)), band);
   }
-  return WriteText(path, text);
+  return text;
 }
 
 Result<void> WriteForecastGeoJson(const std::string& path, const ForecastJobResult& r,
                                   const ForecastJob& job, const ForecastOutputOptions& o) {
+  auto text = ForecastGeoJsonText(r, job, o);
+  if (!text) return Unexpected(text.error());
+  return WriteText(path, *text);
+}
+
+Result<std::string> ForecastGeoJsonText(const ForecastJobResult& r, const ForecastJob& job,
+                                        const ForecastOutputOptions& o) {
   auto rows = RowsToWrite(r, o);
   if (!rows) return Unexpected(rows.error());
   const auto& g = r.grid;
@@ -300,7 +319,7 @@ Result<void> WriteForecastGeoJson(const std::string& path, const ForecastJobResu
         bands[l] == 0 ? std::string("null") : std::to_string(bands[l]));
   }
   text += "]}\n";
-  return WriteText(path, text);
+  return text;
 }
 
 }  // namespace crimecast::models

@@ -16,6 +16,7 @@
 // * Cell size must be in (0, 10 km] (kBadGrid); a grid over max_cells cells is kTooLarge.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +61,9 @@ Result<ForecastJobResult> RunForecastJob(storage::EventStore& store, const Forec
 
 struct ForecastOutputOptions {
   bool all_cells = false;  // false: only cells with risk > 0
+  // Only cells whose WGS84 centre lies in (min_lon, min_lat, max_lon, max_lat) (the server's
+  // bbox parameter); absent: every cell.
+  std::optional<std::array<double, 4>> bbox;
 };
 
 // Risk band of each cell: the smallest of 1, 2, 5, 10, 20 (percent) such that the cell's risk
@@ -78,5 +82,11 @@ Result<void> WriteForecastCsv(const std::string& path, const ForecastJobResult& 
 Result<void> WriteForecastGeoJson(const std::string& path, const ForecastJobResult& result,
                                   const ForecastJob& job,
                                   const ForecastOutputOptions& options = {});
+
+// The same texts in memory (the server answers with them).
+Result<std::string> ForecastCsvText(const ForecastJobResult& result,
+                                    const ForecastOutputOptions& options = {});
+Result<std::string> ForecastGeoJsonText(const ForecastJobResult& result, const ForecastJob& job,
+                                        const ForecastOutputOptions& options = {});
 
 }  // namespace crimecast::models

@@ -368,7 +368,7 @@ void PostEvents(Service& s, const std::shared_ptr<Exchange>& ex) {
           if (!it.event || it.outcome == storage::WriteOutcome::kDuplicate) continue;
           if (!first) msg += ',';
           first = false;
-          AppendEventJson(msg, *it.event);
+          AppendEventJson(msg, *it.event, /*compact=*/true);
         }
         msg += "]";
       } else {
@@ -376,6 +376,15 @@ void PostEvents(Service& s, const std::shared_ptr<Exchange>& ex) {
       }
       msg += "}";
       s.hub().Publish("events", msg, /*record_level=*/true);
+      // The forecasts follow (incremental near-repeat update, then background refits).
+      std::vector<Event> changed_events;
+      changed_events.reserve(static_cast<std::size_t>(changed));
+      for (Item& it : items) {
+        if (it.event && it.outcome != storage::WriteOutcome::kDuplicate) {
+          changed_events.push_back(std::move(*it.event));
+        }
+      }
+      s.forecasts().OnEventsCommitted(std::move(changed_events));
     }
     ex->Finish(s, reply(items, batch_id, *committed, 200));
   });

@@ -84,15 +84,17 @@ Result<std::optional<double>> DoubleParam(const Request& req, const std::string&
   return std::optional<double>(out);
 }
 
-void AppendEventJson(std::string& out, const Event& e) {
+void AppendEventJson(std::string& out, const Event& e, bool compact) {
   out += "{\"source\":";
   AppendJsonString(out, e.source);
   out += ",\"id\":";
   AppendJsonString(out, e.source_id);
   out += ",\"category\":";
   AppendJsonString(out, Slug(e.category));
-  out += ",\"source_type\":";
-  AppendJsonString(out, e.source_type);
+  if (!compact) {
+    out += ",\"source_type\":";
+    AppendJsonString(out, e.source_type);
+  }
   fmt::format_to(std::back_inserter(out), ",\"time_start\":\"{}\",\"time_end\":\"{}\"",
                  FormatIso(e.when.start), FormatIso(e.when.end));
   if (e.Located()) {
@@ -102,15 +104,19 @@ void AppendEventJson(std::string& out, const Event& e) {
   }
   out += ",\"quality\":";
   AppendJsonString(out, Name(e.quality));
-  out += ",\"location\":";
-  AppendJsonString(out, e.location_text);
-  out += ",\"area_code\":";
-  AppendJsonString(out, e.area_code);
-  out += ",\"outcome\":";
-  AppendJsonString(out, e.outcome);
-  out += ",\"origin\":";
-  AppendJsonString(out, Name(e.origin));
-  fmt::format_to(std::back_inserter(out), ",\"out_of_area\":{}}}", e.out_of_area);
+  const std::pair<const char*, const std::string*> texts[] = {
+      {"location", &e.location_text}, {"area_code", &e.area_code}, {"outcome", &e.outcome}};
+  for (const auto& [name, value] : texts) {
+    if (compact && value->empty()) continue;
+    fmt::format_to(std::back_inserter(out), ",\"{}\":", name);
+    AppendJsonString(out, *value);
+  }
+  if (!compact) {
+    out += ",\"origin\":";
+    AppendJsonString(out, Name(e.origin));
+    fmt::format_to(std::back_inserter(out), ",\"out_of_area\":{}", e.out_of_area);
+  }
+  out += '}';
 }
 
 }  // namespace crimecast::server

@@ -21,7 +21,9 @@ Result<std::int64_t> IntParam(const Request& req, const std::string& name, std::
                               std::int64_t min, std::int64_t max);
 Result<std::optional<double>> DoubleParam(const Request& req, const std::string& name);
 
-// One event as a JSON object (the wire format of GET /api/events, /api/live "events").
-void AppendEventJson(std::string& out, const Event& e);
+// One event as a JSON object: the wire format of GET /api/events. `compact` (the /api/live
+// "events" message, sent to every subscriber) leaves out empty text fields, source_type, origin
+// and out_of_area: a live map needs where, when and what; the rest is one GET away.
+void AppendEventJson(std::string& out, const Event& e, bool compact = false);
 
 }  // namespace crimecast::server
