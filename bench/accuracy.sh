@@ -30,7 +30,7 @@ ratios() {  # auto's hit rate over the best naive one at each coverage, per grou
   python3 - "$1" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
-summ = r["summaries"]
+summ = r["summary"]
 for g in r["groups"]:
     rows = {s["model"]: s for s in summ if s["group"] == g}
     if "auto" not in rows:

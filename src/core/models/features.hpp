@@ -164,6 +164,7 @@ class FeatureBuilder {
   const std::vector<std::string>& names() const { return names_; }
   const EventGridIndex& index() const { return *index_; }
   const Horizon& horizon() const { return horizon_; }
+  const FeatureOptions& options() const { return options_; }
   // True when windows are calendar months.
   bool monthly() const { return monthly_; }
   // Length of the normalising unit (the horizon) in seconds; months count 30.436875 days.

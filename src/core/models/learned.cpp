@@ -5,7 +5,10 @@
 #include <xgboost/c_api.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <deque>
+#include <future>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -207,6 +210,7 @@ void ScaleToTotal(std::vector<double>& values, double total) {
 
 LearnedFit::LearnedFit(LearnedFit&& o) noexcept
     : booster_(o.booster_),
+      predict_mu_(std::move(o.predict_mu_)),
       origins_(std::move(o.origins_)),
       rows_(o.rows_),
       offset_(o.offset_),
@@ -219,6 +223,7 @@ LearnedFit& LearnedFit::operator=(LearnedFit&& o) noexcept {
     if (booster_) XGBoosterFree(booster_);
     booster_ = o.booster_;
     o.booster_ = nullptr;
+    predict_mu_ = std::move(o.predict_mu_);
     origins_ = std::move(o.origins_);
     rows_ = o.rows_;
     offset_ = o.offset_;
@@ -348,6 +353,9 @@ Result<std::vector<double>> LearnedFit::PredictRaw(const FeatureBuilder& builder
     if (rows.band_of[c] != FeatureRows::kInSupport) grid[c] = band_rate_[rows.band_of[c]];
   }
   if (n == 0) return grid;
+  // XGBoost does not document concurrent predictions on one booster as safe, and a cached fit
+  // (SharedLearnedFit) is shared between threads.
+  std::lock_guard lock(*predict_mu_);
   DMatrix d;
   if (XGDMatrixCreateFromMat(x.data(), n, rows.cols, std::numeric_limits<float>::quiet_NaN(),
                              &d.h) != 0) {
@@ -377,6 +385,7 @@ std::vector<std::pair<std::string, double>> LearnedFit::Importance(
   const char** names = nullptr;
   const bst_ulong* shape = nullptr;
   const float* scores = nullptr;
+  std::lock_guard lock(*predict_mu_);
   if (XGBoosterFeatureScore(booster_, R"({"importance_type": "total_gain"})", &n_features, &names,
                             &dim, &shape, &scores) != 0) {
     return out;
@@ -394,6 +403,125 @@ std::vector<std::pair<std::string, double>> LearnedFit::Importance(
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared fits
+
+namespace {
+
+// Two independent 64-bit streams of SplitMix64 mixing: a 128-bit fingerprint.
+class Fingerprint {
+ public:
+  void Add(std::uint64_t v) {
+    a_ = SplitMix64(a_ ^ v);
+    b_ = SplitMix64(b_ + 0x632be59bd9b4e019ULL * (v ^ 0xd6e8feb86659fd93ULL));
+  }
+  void Add(double v) { Add(std::bit_cast<std::uint64_t>(v)); }
+  void Add(std::int64_t v) { Add(static_cast<std::uint64_t>(v)); }
+  void Add(int v) { Add(static_cast<std::uint64_t>(static_cast<std::int64_t>(v))); }
+  std::pair<std::uint64_t, std::uint64_t> Get() const { return {a_, b_}; }
+
+ private:
+  std::uint64_t a_ = 0x243f6a8885a308d3ULL, b_ = 0x13198a2e03707344ULL;
+};
+
+std::pair<std::uint64_t, std::uint64_t> FitKey(const FeatureBuilder& builder, std::int64_t limit,
+                                               const LearnedOptions& o) {
+  Fingerprint f;
+  const EventGridIndex& idx = builder.index();
+  const History& h = idx.history();
+  f.Add(static_cast<std::uint64_t>(h.size()));
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    f.Add(h.x[i]);
+    f.Add(h.y[i]);
+    f.Add(h.t_start[i]);
+    f.Add(h.t_end[i]);
+    f.Add(static_cast<int>(h.category[i]));
+    f.Add(h.weight.size() == h.size() ? h.weight[i] : 1.0);
+  }
+  f.Add(idx.data_start());
+  f.Add(h.observed_from);
+  f.Add(h.observed_to);
+  const spatial::Grid& g = idx.grid();
+  f.Add(g.epsg());
+  f.Add(g.size_m());
+  f.Add(g.ix0());
+  f.Add(g.iy0());
+  f.Add(g.nx());
+  f.Add(g.ny());
+  f.Add(builder.horizon().seconds);
+  f.Add(builder.horizon().months);
+  f.Add(builder.options().near_repeat_radius_m);
+  for (const auto& layer : builder.options().covariates) {
+    for (char c : layer.name) f.Add(static_cast<int>(c));
+    for (float v : layer.value) f.Add(static_cast<double>(v));
+  }
+  f.Add(limit);
+  f.Add(o.trees);
+  f.Add(o.max_depth);
+  f.Add(o.learning_rate);
+  f.Add(o.min_child_weight);
+  f.Add(o.subsample);
+  f.Add(o.colsample);
+  f.Add(o.max_origins);
+  f.Add(o.zero_ratio);
+  f.Add(o.seed);
+  f.Add(o.tweedie_power);
+  f.Add(o.near_repeat_radius_m);
+  f.Add(o.recent_windows);
+  f.Add(o.booster_threads);
+  f.Add(o.offset ? 1 : 0);
+  return f.Get();
+}
+
+using SharedFit = std::shared_ptr<const Result<LearnedFit>>;
+
+struct FitCacheEntry {
+  std::pair<std::uint64_t, std::uint64_t> key;
+  std::shared_future<SharedFit> fit;
+};
+
+constexpr std::size_t kFitCacheCapacity = 8;
+
+}  // namespace
+
+std::shared_ptr<const Result<LearnedFit>> SharedLearnedFit(const FeatureBuilder& builder,
+                                                           std::int64_t limit,
+                                                           const LearnedOptions& options) {
+  static std::mutex mu;
+  static std::deque<FitCacheEntry> cache;  // most recently used at the back
+  const auto key = FitKey(builder, limit, options);
+  std::promise<SharedFit> promise;
+  std::shared_future<SharedFit> found;
+  {
+    std::lock_guard lock(mu);
+    const auto it = std::find_if(cache.begin(), cache.end(),
+                                 [&](const FitCacheEntry& e) { return e.key == key; });
+    if (it != cache.end()) {
+      found = it->fit;
+      FitCacheEntry hit = std::move(*it);
+      cache.erase(it);
+      cache.push_back(std::move(hit));
+    } else {
+      cache.push_back({key, promise.get_future().share()});
+      if (cache.size() > kFitCacheCapacity) cache.pop_front();
+    }
+  }
+  // A hit waits (outside the lock) for the fit another thread may still be growing.
+  if (found.valid()) return found.get();
+  SharedFit fit;
+  try {
+    fit = std::make_shared<const Result<LearnedFit>>(LearnedFit::Train(builder, limit, options));
+  } catch (...) {
+    // Waiters see the same exception; the entry is dropped so a later call retries.
+    promise.set_exception(std::current_exception());
+    std::lock_guard lock(mu);
+    std::erase_if(cache, [&](const FitCacheEntry& e) { return e.key == key; });
+    throw;
+  }
+  promise.set_value(fit);
+  return fit;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -449,7 +577,8 @@ class LearnedModel final : public Model {
     if (!builder) return Unexpected(builder.error());
     const double total = RecentTotal(*builder, t, opt_.recent_windows) * share;
 
-    auto fit = LearnedFit::Train(*builder, t, opt_);
+    const auto shared_fit = SharedLearnedFit(*builder, t, opt_);
+    const Result<LearnedFit>& fit = *shared_fit;
     std::vector<double> expected;
     if (!fit) {
       if (fit.error().code != ErrorCode::kEmptyTrainingWindow) return Unexpected(fit.error());

@@ -36,6 +36,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,7 @@ class LearnedFit {
 
   // Model output (expected counts for [t, t + h), before the total is rescaled) for every
   // local cell of the builder's grid. t may be any origin; only events before t are read.
+  // Thread-safe (predictions on one booster are serialised).
   Result<std::vector<double>> PredictRaw(const FeatureBuilder& builder, std::int64_t t) const;
 
   const std::vector<std::int64_t>& origins() const { return origins_; }
@@ -96,11 +98,24 @@ class LearnedFit {
  private:
   LearnedFit() = default;
   void* booster_ = nullptr;  // BoosterHandle
+  std::unique_ptr<std::mutex> predict_mu_ = std::make_unique<std::mutex>();
   std::vector<std::int64_t> origins_;
   std::size_t rows_ = 0;
   bool offset_ = false;
   std::vector<double> band_rate_;  // events per horizon per cell, by distance band
 };
+
+// LearnedFit::Train through a small process-wide cache (the last 8 fits). The key is a 128-bit
+// fingerprint of everything Train reads: the history's events (coordinates, times, categories,
+// weights), its observation window, the grid, the horizon, the feature options, the learning
+// options (all but `threads`, which does not change the result) and `limit`. Fitting is
+// deterministic, so a hit returns exactly what a new fit would. Concurrent callers with the same
+// key wait for one fit (single flight). Why: "learned" and "auto" forecasting the same history
+// (a backtest origin, a server refit) would otherwise each grow the same boosted trees, the
+// dominant cost of both. Failures are cached too (they are deterministic as well).
+std::shared_ptr<const Result<LearnedFit>> SharedLearnedFit(const FeatureBuilder& builder,
+                                                           std::int64_t limit,
+                                                           const LearnedOptions& options);
 
 // Training origins for a forecast at T (see the header comment), most recent first.
 std::vector<std::int64_t> TrainingOrigins(const FeatureBuilder& builder, std::int64_t limit,
