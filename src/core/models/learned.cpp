@@ -489,8 +489,10 @@ constexpr std::size_t kFitCacheCapacity = 8;
 std::shared_ptr<const Result<LearnedFit>> SharedLearnedFit(const FeatureBuilder& builder,
                                                            std::int64_t limit,
                                                            const LearnedOptions& options) {
-  static std::mutex mu;
-  static std::deque<FitCacheEntry> cache;  // most recently used at the back
+  // Never destroyed (Google style for static storage): destroying boosters from an exit handler
+  // would run after XGBoost's own static state is gone, and crash the process at exit.
+  static std::mutex& mu = *new std::mutex;
+  static std::deque<FitCacheEntry>& cache = *new std::deque<FitCacheEntry>;  // MRU at the back
   const auto key = FitKey(builder, limit, options);
   std::promise<SharedFit> promise;
   std::shared_future<SharedFit> found;
