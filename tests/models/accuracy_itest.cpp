@@ -255,7 +255,9 @@ TEST(AccuracyItest, GwentTwoValidationMonthsAutoKeepsUpWithBestNaive) {
   }
   // auto's own validation found a learned candidate usable: it is not stuck on a fallback.
   for (const auto& sc : r->scores) {
-    if (sc.model == "auto") EXPECT_NE(sc.model_used.find("learned"), std::string::npos);
+    if (sc.model == "auto") {
+      EXPECT_NE(sc.model_used.find("learned"), std::string::npos) << sc.model_used;
+    }
   }
 }
 
