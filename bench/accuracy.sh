@@ -56,6 +56,6 @@ run "Gwent monthly, all categories" --db "$work/gwent.db" --models "$models" \
   --from 2024-01 --to 2024-07 --horizon 1M --cell 150
 run "Gwent monthly, per category" --db "$work/gwent.db" --models "$models" \
   --from 2024-01 --to 2024-07 --horizon 1M --cell 150 \
-  --category violence,asb,burglary,vehicle --per-category
+  --category violence,asb,burglary,vehicle-crime --per-category
 run "Vancouver weekly, all categories" --db "$work/van.db" --models "$models" \
   --from 2022-01-01 --to 2023-01-01 --horizon 7d --cell 150

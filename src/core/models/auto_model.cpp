@@ -16,8 +16,8 @@ namespace {
 constexpr double kHeadlineCoverage = 0.05;
 constexpr double kLogLikelihoodFloor = 1e-6;
 // Hit rates within 1 % (relative) of the best count as tied, whatever the standard error. On
-// the validation windows (Gwent 2023, Vancouver 2021) every sensible candidate lay within
-// 0.5 % of naive-decay, and even a forecast that peeks at the months on both sides of the
+// the validation windows (Gwent 2023, Vancouver 2021) no candidate beat naive-decay by more
+// than 0.2 % at 5 %, and even a forecast that peeks at the months on both sides of the
 // target gained under 2 %: differences this small are noise, and the paired standard error of
 // two near-identical candidates is too small to say so. Ties go to the better log-likelihood,
 // a proper score that separates calibrated candidates more reliably.
@@ -263,7 +263,9 @@ Result<Forecast> AutoModel::Run(const History& history, const ForecastRequest& r
           "the higher log-likelihood){}",
           chosen, origins.size(), FormatIso(TimePoint{Seconds{origins.back()}}),
           FormatIso(TimePoint{Seconds{origins.front()}}),
-          opt_.preferred.empty() ? std::string("none") : fmt::format("{}", fmt::join(opt_.preferred, " then ")), table));
+          opt_.preferred.empty() ? std::string("none")
+                                 : fmt::format("{}", fmt::join(opt_.preferred, " then ")),
+          table));
       out.parameters["validation_origins"] = static_cast<double>(origins.size());
     }
   }

@@ -21,7 +21,7 @@
 //    within max(one standard error of the paired per-origin differences, 1 % of the best) of
 //    the best count as tied. A tie goes to the first tied candidate in `preferred` (blend, then
 //    naive-decay), else to the higher log-likelihood. Selection noise is real: on the
-//    validation windows every sensible candidate lay within 0.5 % of naive-decay, and a
+//    validation windows no candidate beat naive-decay by more than 0.2 % at 5 %, and a
 //    look-ahead forecast within 2 % (docs/models.md, Accuracy), so picking the top hit rate
 //    chases noise. Forecast combination is the robust default (Bates & Granger 1969; simple
 //    averages beat estimated weights in small samples, Smith & Wallis 2009); naive-decay is the

@@ -286,7 +286,8 @@ TEST(Sepp, MonthOnlyDataWithAShortTriggeringWindowFallsBackBeforeFitting) {
   EXPECT_EQ(f->model_used, "naive-decay");
   EXPECT_EQ(f->parameters.count("iterations"), 0u) << "an EM fit ran";
   bool explained = false;
-  for (const auto& note : f->notes) explained = explained || note.find("time resolution") != std::string::npos;
+  for (const auto& note : f->notes)
+    explained = explained || note.find("time resolution") != std::string::npos;
   EXPECT_TRUE(explained);
   ModelOptions wide;
   wide.params["max_days"] = 100;
