@@ -514,7 +514,12 @@ std::shared_ptr<const Result<LearnedFit>> SharedLearnedFit(const FeatureBuilder&
   if (found.valid()) return found.get();
   SharedFit fit;
   try {
-    fit = std::make_shared<const Result<LearnedFit>>(LearnedFit::Train(builder, limit, options));
+    // Isolated: while this thread waits inside Train's parallel loops, oneTBB could otherwise
+    // hand it an outer task (another model of the same backtest origin) that asks for this very
+    // key and would wait forever on the promise this thread has yet to fulfil.
+    tbb::this_task_arena::isolate([&] {
+      fit = std::make_shared<const Result<LearnedFit>>(LearnedFit::Train(builder, limit, options));
+    });
   } catch (...) {
     // Waiters see the same exception; the entry is dropped so a later call retries.
     promise.set_exception(std::current_exception());
