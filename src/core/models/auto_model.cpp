@@ -1,6 +1,7 @@
 #include "core/models/auto_model.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -14,6 +15,13 @@ namespace {
 
 constexpr double kHeadlineCoverage = 0.05;
 constexpr double kLogLikelihoodFloor = 1e-6;
+// Hit rates within 1 % (relative) of the best count as tied, whatever the standard error. On
+// the validation windows (Gwent 2023, Vancouver 2021) no candidate beat naive-decay by more
+// than 0.2 % at 5 %, and even a forecast that peeks at the months on both sides of the
+// target gained under 2 %: differences this small are noise, and the paired standard error of
+// two near-identical candidates is too small to say so. Ties go to the better log-likelihood,
+// a proper score that separates calibrated candidates more reliably.
+constexpr double kRelativeTieTolerance = 0.01;
 
 std::int64_t Seconds64(TimePoint t) { return t.time_since_epoch().count(); }
 
@@ -29,10 +37,10 @@ struct Candidate {
 
 bool IsLearnedKey(std::string_view key) {
   static constexpr std::string_view kKeys[] = {
-      "trees",     "max_depth",     "learning_rate",        "min_child_weight",
-      "subsample", "colsample",     "max_origins",          "zero_ratio",
-      "seed",      "tweedie_power", "near_repeat_radius_m", "recent_windows",
-      "offset"};
+      "trees",     "max_depth",      "learning_rate",        "min_child_weight",
+      "subsample", "colsample",      "max_origins",          "zero_ratio",
+      "seed",      "tweedie_power",  "near_repeat_radius_m", "recent_windows",
+      "offset",    "booster_threads"};
   return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
 }
 
@@ -61,6 +69,11 @@ class AutoModel final : public Model {
   }
 
   Result<Forecast> Run(const History& history, const ForecastRequest& request) const;
+  // Position in opt_.preferred, or its size when absent.
+  int PreferenceRank(std::string_view name) const {
+    const auto it = std::find(opt_.preferred.begin(), opt_.preferred.end(), name);
+    return static_cast<int>(it - opt_.preferred.begin());
+  }
 
   AutoOptions opt_;
   ModelFactory factory_;
@@ -70,7 +83,9 @@ Result<Forecast> AutoModel::Run(const History& history, const ForecastRequest& r
   if (history.size() == 0) {
     return Fail(ErrorCode::kEmptyTrainingWindow, "auto: no events before the forecast time");
   }
-  const std::int64_t t = Seconds64(request.at);
+  // Validate on windows before the end of the data (History::WindowEnd: T, or earlier when
+  // the feed stopped before T).
+  const std::int64_t t = history.WindowEnd(Seconds64(request.at));
   const spatial::Grid& grid = request.grid;
   const auto cells = static_cast<std::size_t>(grid.cell_count());
   const EventGridIndex index(history, grid);
@@ -220,8 +235,16 @@ Result<Forecast> AutoModel::Run(const History& history, const ForecastRequest& r
         }
         const double se =
             k > 1 ? std::sqrt(sq / static_cast<double>(k - 1) / static_cast<double>(k)) : 0.0;
-        const bool tied = c.Pooled() >= best->Pooled() - se;
-        if (tied && c.log_likelihood > pick->log_likelihood) pick = &c;
+        const bool tied =
+            c.Pooled() >= best->Pooled() - std::max(se, kRelativeTieTolerance * best->Pooled());
+        if (!tied) continue;
+        // Among tied candidates the earliest in opt_.preferred wins; when neither is
+        // preferred, the higher log-likelihood does.
+        const int rank_c = PreferenceRank(c.name), rank_pick = PreferenceRank(pick->name);
+        if (rank_c < rank_pick ||
+            (rank_c == rank_pick && c.log_likelihood > pick->log_likelihood)) {
+          pick = &c;
+        }
       }
       chosen = pick->name;
       std::string table;
@@ -236,9 +259,13 @@ Result<Forecast> AutoModel::Run(const History& history, const ForecastRequest& r
       }
       out.notes.push_back(fmt::format(
           "auto: chose {} by a rolling backtest on {} origins {} .. {} (hit rate at 5% of the "
-          "active area, ties within one standard error to the higher log-likelihood){}",
+          "active area; within one standard error or 1 % count as tied and go to {}, else to "
+          "the higher log-likelihood){}",
           chosen, origins.size(), FormatIso(TimePoint{Seconds{origins.back()}}),
-          FormatIso(TimePoint{Seconds{origins.front()}}), table));
+          FormatIso(TimePoint{Seconds{origins.front()}}),
+          opt_.preferred.empty() ? std::string("none")
+                                 : fmt::format("{}", fmt::join(opt_.preferred, " then ")),
+          table));
       out.parameters["validation_origins"] = static_cast<double>(origins.size());
     }
   }
@@ -368,6 +395,8 @@ double PoissonLogLikelihood(std::span<const double> predicted, std::span<const d
 
 History HistoryBefore(const History& h, std::int64_t t) {
   History out;
+  out.observed_from = h.observed_from;
+  out.observed_to = h.observed_to != 0 ? std::min(h.observed_to, t) : 0;
   if (!std::is_sorted(h.t_start.begin(), h.t_start.end())) {
     // Not the promised order: filter event by event.
     for (std::size_t i = 0; i < h.size(); ++i) {

@@ -123,7 +123,7 @@ Result<CellExplanation> ExplainCell(const History& history, const ForecastReques
   const std::int64_t t = request.at.time_since_epoch().count();
   const std::int64_t h_end = request.horizon.EndFrom(request.at).time_since_epoch().count();
   const double h_len = static_cast<double>(h_end - t);
-  const bool month_only = IsMonthOnly(history);
+  const bool month_only = history.MonthOnly();
   const bool monthly = request.horizon.months > 0 || month_only;
 
   CellExplanation out;
@@ -132,7 +132,7 @@ Result<CellExplanation> ExplainCell(const History& history, const ForecastReques
   out.expected = forecast.expected[static_cast<std::size_t>(local)];
 
   // Long-term background and trend, from one pass over the history.
-  const std::int64_t start = *std::min_element(history.t_start.begin(), history.t_start.end());
+  const std::int64_t start = history.WindowStart();
   const double span = static_cast<double>(std::max<std::int64_t>(t - start, 1));
   const std::int64_t trend_from =
       std::max(start, monthly ? AddMonths(request.at, -3).time_since_epoch().count()

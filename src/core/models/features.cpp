@@ -32,15 +32,6 @@ std::string WindowLabel(bool monthly, int k) {
 
 }  // namespace
 
-bool IsMonthOnly(const History& history) {
-  if (history.size() == 0) return false;
-  constexpr std::int64_t kMinMonth = 28 * 86400;
-  for (std::size_t i = 0; i < history.size(); ++i) {
-    if (history.t_end[i] - history.t_start[i] < kMinMonth) return false;
-  }
-  return true;
-}
-
 int CategoryGroup(Category c) {
   switch (c) {
     case Category::kViolenceSexualOffences:
@@ -98,10 +89,10 @@ EventGridIndex::EventGridIndex(const History& history, const spatial::Grid& grid
     : history_(&history), grid_(grid) {
   const std::size_t n = history.size();
   const auto cells = static_cast<std::size_t>(grid.cell_count());
-  month_only_ = IsMonthOnly(history);
-  if (n > 0) {
-    data_start_ = *std::min_element(history.t_start.begin(), history.t_start.end());
-  }
+  month_only_ = history.MonthOnly();
+  // The start of the observation window (all categories, see History): a rare category's
+  // rates are not inflated by a late first event.
+  data_start_ = history.WindowStart();
   std::vector<std::int64_t> local(n, -1);
   std::vector<std::uint32_t> per_cell(cells, 0);
   for (std::size_t i = 0; i < n; ++i) {
@@ -274,6 +265,7 @@ Result<FeatureBuilder> FeatureBuilder::Create(const EventGridIndex& index, const
     n.push_back(fmt::format("mix_{}", CategoryGroupName(g)));
   n.push_back("points_cell");
   n.push_back("span");
+  n.push_back("dist_m");
   for (const auto& layer : b.options_.covariates) n.push_back("cov_" + layer.name);
   return b;
 }
@@ -363,32 +355,62 @@ FeatureRows FeatureBuilder::Compute(std::int64_t t) const {
     }
   });
 
-  // Support: cells within support_radius_ of an active cell (at t), plus covariate cells.
+  // Chebyshev distance (in cells) from every cell to the nearest cell with an event before t:
+  // an exact two-pass chamfer transform with unit weights on all 8 neighbours. O(cells).
   const auto cells = static_cast<std::size_t>(grid.cell_count());
-  std::vector<std::uint8_t> in_support(cells, 0);
-  const std::int64_t r = support_radius_;
+  constexpr std::int32_t kFar = std::numeric_limits<std::int32_t>::max() / 2;
+  std::vector<std::int32_t> dist(cells, kFar);
   std::size_t active_now = 0;
   for (std::size_t a = 0; a < n_active; ++a) {
     if (last[a] == kNoTime) continue;
     ++active_now;
-    const std::int64_t c = idx.ActiveCell(a);
-    const std::int64_t cx = c % nx, cy = c / nx;
-    for (std::int64_t y = std::max<std::int64_t>(0, cy - r); y <= std::min(ny - 1, cy + r); ++y) {
-      for (std::int64_t x = std::max<std::int64_t>(0, cx - r); x <= std::min(nx - 1, cx + r); ++x) {
-        in_support[static_cast<std::size_t>(y * nx + x)] = 1;
+    dist[static_cast<std::size_t>(idx.ActiveCell(a))] = 0;
+  }
+  auto at = [&](std::int64_t x, std::int64_t y) -> std::int32_t& {
+    return dist[static_cast<std::size_t>(y * nx + x)];
+  };
+  for (std::int64_t y = 0; y < ny; ++y) {
+    for (std::int64_t x = 0; x < nx; ++x) {
+      std::int32_t& d = at(x, y);
+      if (x > 0) d = std::min(d, at(x - 1, y) + 1);
+      if (y > 0) {
+        d = std::min(d, at(x, y - 1) + 1);
+        if (x > 0) d = std::min(d, at(x - 1, y - 1) + 1);
+        if (x + 1 < nx) d = std::min(d, at(x + 1, y - 1) + 1);
       }
     }
   }
-  for (const auto& layer : options_.covariates) {
-    for (std::size_t c = 0; c < cells; ++c) {
-      if (!std::isnan(layer.value[c])) in_support[c] = 1;
+  for (std::int64_t y = ny - 1; y >= 0; --y) {
+    for (std::int64_t x = nx - 1; x >= 0; --x) {
+      std::int32_t& d = at(x, y);
+      if (x + 1 < nx) d = std::min(d, at(x + 1, y) + 1);
+      if (y + 1 < ny) {
+        d = std::min(d, at(x, y + 1) + 1);
+        if (x + 1 < nx) d = std::min(d, at(x + 1, y + 1) + 1);
+        if (x > 0) d = std::min(d, at(x - 1, y + 1) + 1);
+      }
     }
   }
+  // Support: cells within support_radius_ of an active cell, plus covariate cells. The others
+  // fall into distance bands.
+  const std::int32_t r = support_radius_;
   FeatureRows rows;
   rows.origin = t;
   rows.cols = names_.size();
+  rows.band_of.assign(cells, FeatureRows::kInSupport);
+  rows.band_cells.assign(FeatureRows::kBands, 0);
   for (std::size_t c = 0; c < cells; ++c) {
-    if (in_support[c]) rows.cell.push_back(static_cast<std::int64_t>(c));
+    bool covariate = false;
+    for (const auto& layer : options_.covariates)
+      covariate = covariate || !std::isnan(layer.value[c]);
+    if (dist[c] <= r || covariate) {
+      rows.cell.push_back(static_cast<std::int64_t>(c));
+      continue;
+    }
+    int band = 0;
+    while (band + 1 < FeatureRows::kBands && dist[c] > (r << (band + 1))) ++band;
+    rows.band_of[c] = static_cast<std::uint8_t>(band);
+    ++rows.band_cells[static_cast<std::size_t>(band)];
   }
   const std::size_t n_rows = rows.cell.size();
   rows.x.assign(n_rows * rows.cols, 0.0f);
@@ -419,7 +441,6 @@ FeatureRows FeatureBuilder::Compute(std::int64_t t) const {
   const double base_floor = active_now > 0 ? 0.01 * idx.TotalCount(start, t) / observed * unit_s_ /
                                                  static_cast<double>(active_now)
                                            : 1e-3;
-  rows.empty_base = static_cast<float>(base_floor);
 
   // Spatial kernels act between cell centres (|offset| * size): the near-repeat quartic of
   // radius R and a small-bandwidth quartic (1.5 cells) for the KDE. Cell centres instead of
@@ -540,6 +561,8 @@ FeatureRows FeatureBuilder::Compute(std::int64_t t) const {
       }
       out[col++] = self ? static_cast<float>(self[s_points]) : 0.0f;
       out[col++] = static_cast<float>(span_units);
+      const std::int32_t dc = dist[static_cast<std::size_t>(c)];
+      out[col++] = dc >= kFar ? kNaN : static_cast<float>(dc * grid.size_m());
       for (std::size_t k = 0; k < n_cov; ++k) {
         out[col++] = options_.covariates[k].value[static_cast<std::size_t>(c)];
       }
@@ -547,28 +570,38 @@ FeatureRows FeatureBuilder::Compute(std::int64_t t) const {
     }
   });
 
-  // A cell outside the support: no events within the stencil, so every count is zero and every
-  // "time since" and share is missing.
-  rows.empty_row.assign(rows.cols, 0.0f);
+  // Cells outside the support: no events within the stencil, so every count is zero and every
+  // "time since" and share is missing; they differ only in their distance band.
+  std::vector<float> empty(rows.cols, 0.0f);
   {
     std::size_t col = nw + 7 + kCategoryGroupCount;
-    rows.empty_row[col++] = 0.0f;  // trend_cell: log(0.5 / 0.5)
-    rows.empty_row[col++] = 0.0f;  // trend_nbhd
-    rows.empty_row[col++] = season_known ? 0.0f : kNaN;
-    rows.empty_row[col++] = season_known ? 0.0f : kNaN;
+    empty[col++] = 0.0f;  // trend_cell: log(0.5 / 0.5)
+    empty[col++] = 0.0f;  // trend_nbhd
+    empty[col++] = season_known ? 0.0f : kNaN;
+    empty[col++] = season_known ? 0.0f : kNaN;
     if (week_phase) {
-      rows.empty_row[col++] = phase_weeks > 0 ? 0.0f : kNaN;
-      rows.empty_row[col++] = phase_weeks > 0 ? 0.0f : kNaN;
+      empty[col++] = phase_weeks > 0 ? 0.0f : kNaN;
+      empty[col++] = phase_weeks > 0 ? 0.0f : kNaN;
     }
     col += n_nr + 1;
-    rows.empty_row[col++] = kNaN;
-    rows.empty_row[col++] = kNaN;
-    for (int g = 0; g < kCategoryGroupCount; ++g) rows.empty_row[col++] = kNaN;
+    empty[col++] = kNaN;
+    empty[col++] = kNaN;
+    for (int g = 0; g < kCategoryGroupCount; ++g) empty[col++] = kNaN;
     col++;
-    rows.empty_row[col++] = static_cast<float>(span_units);
-    for (std::size_t k = 0; k < n_cov; ++k) rows.empty_row[col++] = kNaN;
+    empty[col++] = static_cast<float>(span_units);
+    const std::size_t col_dist = col++;
+    for (std::size_t k = 0; k < n_cov; ++k) empty[col++] = kNaN;
     CRIMECAST_ASSERT(col == rows.cols, "empty-row column count mismatch");
+    rows.band_x.clear();
+    for (int b = 0; b < FeatureRows::kBands; ++b) {
+      // The band's middle distance; the last band (beyond 8R) is represented at 12R. With no
+      // event at all before t every cell is "infinitely" far: missing.
+      const double d = 1.5 * static_cast<double>(r << b);
+      empty[col_dist] = active_now > 0 ? static_cast<float>(d * grid.size_m()) : kNaN;
+      rows.band_x.insert(rows.band_x.end(), empty.begin(), empty.end());
+    }
   }
+  rows.band_base.assign(FeatureRows::kBands, static_cast<float>(base_floor));
   return rows;
 }
 
@@ -577,14 +610,16 @@ FeatureTargets FeatureBuilder::Targets(const FeatureRows& rows, std::int64_t fro
   const EventGridIndex& idx = *index_;
   FeatureTargets out;
   out.count.assign(rows.rows(), 0.0);
-  double inside = 0;
+  out.band_count.assign(FeatureRows::kBands, 0.0);
   for (std::size_t r = 0; r < rows.rows(); ++r) {
     const std::int32_t a = idx.ActiveOf(rows.cell[r]);
     if (a >= 0) out.count[r] = idx.Count(static_cast<std::size_t>(a), from, to);
-    inside += out.count[r];
   }
-  out.outside_support = std::max(0.0, idx.TotalCount(from, to) - inside);
-  out.outside_cells = idx.grid().cell_count() - static_cast<std::int64_t>(rows.rows());
+  for (std::size_t a = 0; a < idx.active_count(); ++a) {
+    const auto c = static_cast<std::size_t>(idx.ActiveCell(a));
+    if (rows.band_of[c] == FeatureRows::kInSupport) continue;
+    out.band_count[rows.band_of[c]] += idx.Count(a, from, to);
+  }
   return out;
 }
 

@@ -24,9 +24,9 @@
 //   in time are averaged over the interval (NearRepeatKernel::TimeWeight) rather than evaluated
 //   at its first instant.
 // * Support. Only cells within `SupportRadiusCells()` cells of an active cell (at the origin)
-//   get their own feature row; every other cell of the grid has the same all-zero features
-//   (FeatureRows::empty_row), so models predict it once. With covariate layers every cell where
-//   a covariate is known is in the support as well.
+//   get their own feature row; every other cell of the grid falls into one of four distance
+//   bands whose cells share one feature vector (FeatureRows::BandRow), so models predict each
+//   band once. With covariate layers every cell where a covariate is known is in the support.
 //
 // Units: distances in metres of the grid CRS, times in UTC seconds, rates in (weighted) events
 // per horizon length.
@@ -43,10 +43,6 @@
 #include "core/spatial/grid.hpp"
 
 namespace crimecast::models {
-
-// True when every event's occurrence interval is at least 28 days long (month-only data) and
-// the history is not empty. (Same rule as History::MonthOnly, without needing its definition.)
-bool IsMonthOnly(const History& history);
 
 // A near-repeat kernel: an event at distance d (metres) and time s raises the risk of a place at
 // time t by Space(d) * TimeWeight(...). Space is the quartic (biweight) kernel
@@ -100,7 +96,7 @@ class EventGridIndex {
   std::size_t CountBefore(std::size_t a, std::int64_t t) const;
   // Weighted count of every indexed event with t_start in [from, to).
   double TotalCount(std::int64_t from, std::int64_t to) const;
-  // Smallest t_start of any event in the history (0 when empty).
+  // Start of the history's observation window (History::WindowStart(); 0 when empty).
   std::int64_t data_start() const { return data_start_; }
   bool month_only() const { return month_only_; }
   std::size_t indexed_events() const { return times_.size(); }
@@ -126,21 +122,35 @@ struct FeatureRows {
   std::size_t cols = 0;
   std::vector<std::int64_t> cell;  // local cell of each row (sorted ascending)
   std::vector<float> x;            // row-major, cell.size() x cols; NaN = missing
-  std::vector<float> empty_row;    // features of every cell outside the support
   // A smoothed baseline rate per row (events per horizon, > 0): the exponentially decayed count
   // of the cell blended with its 3x3 neighbourhood and a small floor. Learned models use its log
   // as the offset (base margin) that the trees correct multiplicatively.
   std::vector<float> base;
-  float empty_base = 0;
+
+  // Cells outside the support are grouped into distance bands by their Chebyshev distance d
+  // (in cells) to the nearest cell with an event before the origin, R the support radius:
+  // band 0: R < d <= 2R, 1: 2R < d <= 4R, 2: 4R < d <= 8R, 3: d > 8R. Every cell of a band has
+  // the same features (BandRow) and baseline, so a model predicts each band once; the bands let
+  // it put the (small) risk of an event in a new place near past events, not spread evenly
+  // over empty hills and sea.
+  static constexpr int kBands = 4;
+  static constexpr std::uint8_t kInSupport = 255;
+  std::vector<float> band_x;             // kBands x cols
+  std::vector<float> band_base;          // kBands
+  std::vector<std::int64_t> band_cells;  // number of grid cells in each band
+  std::vector<std::uint8_t> band_of;     // per grid cell: its band, or kInSupport
+
   std::size_t rows() const { return cell.size(); }
   std::span<const float> Row(std::size_t r) const { return {x.data() + r * cols, cols}; }
+  std::span<const float> BandRow(int b) const {
+    return {band_x.data() + static_cast<std::size_t>(b) * cols, cols};
+  }
 };
 
 // The realised (weighted) counts of a window, on the rows of a FeatureRows.
 struct FeatureTargets {
   std::vector<double> count;       // per row
-  double outside_support = 0;      // events in grid cells that have no row
-  std::int64_t outside_cells = 0;  // number of grid cells that have no row
+  std::vector<double> band_count;  // per distance band: events in its cells (FeatureRows)
 };
 
 // Computes the feature table (see the header comment and docs/models.md for the list).
@@ -154,6 +164,7 @@ class FeatureBuilder {
   const std::vector<std::string>& names() const { return names_; }
   const EventGridIndex& index() const { return *index_; }
   const Horizon& horizon() const { return horizon_; }
+  const FeatureOptions& options() const { return options_; }
   // True when windows are calendar months.
   bool monthly() const { return monthly_; }
   // Length of the normalising unit (the horizon) in seconds; months count 30.436875 days.

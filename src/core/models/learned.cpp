@@ -5,7 +5,10 @@
 #include <xgboost/c_api.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <deque>
+#include <future>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -95,6 +98,9 @@ Result<LearnedOptions> LearnedOptions::FromModelOptions(const ModelOptions& opti
     } else if (key == "seed") {
       if (!(i = integer(key, v, 0, 1 << 30))) return Unexpected(i.error());
       o.seed = static_cast<std::uint64_t>(*i);
+    } else if (key == "booster_threads") {
+      if (!(i = integer(key, v, 0, 256))) return Unexpected(i.error());
+      o.booster_threads = *i;
     } else if (key == "offset") {
       if (!(i = integer(key, v, 0, 1))) return Unexpected(i.error());
       o.offset = *i == 1;
@@ -124,7 +130,7 @@ Result<LearnedOptions> LearnedOptions::FromModelOptions(const ModelOptions& opti
                   fmt::format("learned: unknown parameter '{}' (known: trees, max_depth, "
                               "learning_rate, min_child_weight, subsample, colsample, max_origins, "
                               "zero_ratio, seed, tweedie_power, near_repeat_radius_m, "
-                              "recent_windows)",
+                              "recent_windows, offset, booster_threads)",
                               key));
     }
   }
@@ -203,7 +209,12 @@ void ScaleToTotal(std::vector<double>& values, double total) {
 // LearnedFit
 
 LearnedFit::LearnedFit(LearnedFit&& o) noexcept
-    : booster_(o.booster_), origins_(std::move(o.origins_)), rows_(o.rows_), offset_(o.offset_) {
+    : booster_(o.booster_),
+      predict_mu_(std::move(o.predict_mu_)),
+      origins_(std::move(o.origins_)),
+      rows_(o.rows_),
+      offset_(o.offset_),
+      band_rate_(std::move(o.band_rate_)) {
   o.booster_ = nullptr;
 }
 
@@ -212,9 +223,11 @@ LearnedFit& LearnedFit::operator=(LearnedFit&& o) noexcept {
     if (booster_) XGBoosterFree(booster_);
     booster_ = o.booster_;
     o.booster_ = nullptr;
+    predict_mu_ = std::move(o.predict_mu_);
     origins_ = std::move(o.origins_);
     rows_ = o.rows_;
     offset_ = o.offset_;
+    band_rate_ = std::move(o.band_rate_);
   }
   return *this;
 }
@@ -234,6 +247,7 @@ Result<LearnedFit> LearnedFit::Train(const FeatureBuilder& builder, std::int64_t
   const std::size_t cols = builder.names().size();
   std::vector<float> x;
   std::vector<float> label, weight, margin;
+  std::vector<double> band_events(FeatureRows::kBands, 0.0), band_cells(FeatureRows::kBands, 0.0);
   // Oldest origin first, so the row order (and thus the hist sketch) does not depend on how
   // many origins were available.
   for (auto it = origins.rbegin(); it != origins.rend(); ++it) {
@@ -261,12 +275,13 @@ Result<LearnedFit> LearnedFit::Train(const FeatureBuilder& builder, std::int64_t
       weight.push_back(static_cast<float>(w));
       margin.push_back(std::log(rows.base[r]));
     }
-    if (target.outside_cells > 0) {
-      x.insert(x.end(), rows.empty_row.begin(), rows.empty_row.end());
-      label.push_back(
-          static_cast<float>(target.outside_support / static_cast<double>(target.outside_cells)));
-      weight.push_back(static_cast<float>(target.outside_cells));
-      margin.push_back(std::log(rows.empty_base));
+    // Cells far from every past event: the empirical rate per distance band (below), not the
+    // trees. A pooled row of 800,000 empty cells has too little Poisson weight (hessian
+    // mu x cells) for a leaf of its own under min_child_weight, so trees would give it the
+    // rate of some nearby leaf and spread hundreds of phantom events over hills and sea.
+    for (std::size_t b = 0; b < static_cast<std::size_t>(FeatureRows::kBands); ++b) {
+      band_events[b] += target.band_count[b];
+      band_cells[b] += static_cast<double>(rows.band_cells[b]);
     }
   }
   const std::size_t n = label.size();
@@ -279,7 +294,7 @@ Result<LearnedFit> LearnedFit::Train(const FeatureBuilder& builder, std::int64_t
     return Fail(ErrorCode::kEmptyTrainingWindow,
                 "learned: no events in any training window before the forecast time");
   }
-  const int threads = ThreadCount(opt.threads);
+  const int threads = ThreadCount(opt.booster_threads);
   DMatrix dtrain;
   if (XGDMatrixCreateFromMat_omp(x.data(), n, cols, std::numeric_limits<float>::quiet_NaN(),
                                  &dtrain.h, threads) != 0) {
@@ -294,6 +309,12 @@ Result<LearnedFit> LearnedFit::Train(const FeatureBuilder& builder, std::int64_t
   }
   LearnedFit fit;
   fit.offset_ = opt.offset;
+  // Half an event of prior per band keeps a band that never saw an event from claiming
+  // certainty (a zero forecast); with hundreds of thousands of cells it is negligible otherwise.
+  fit.band_rate_.resize(FeatureRows::kBands);
+  for (std::size_t b = 0; b < fit.band_rate_.size(); ++b) {
+    fit.band_rate_[b] = band_cells[b] > 0 ? (band_events[b] + 0.5) / band_cells[b] : 0.0;
+  }
   fit.origins_ = origins;
   fit.rows_ = n;
   if (XGBoosterCreate(&dtrain.h, 1, &fit.booster_) != 0) return XgbError("booster creation");
@@ -325,9 +346,16 @@ Result<LearnedFit> LearnedFit::Train(const FeatureBuilder& builder, std::int64_t
 Result<std::vector<double>> LearnedFit::PredictRaw(const FeatureBuilder& builder,
                                                    std::int64_t t) const {
   const FeatureRows rows = builder.Compute(t);
-  std::vector<float> x = rows.x;
-  x.insert(x.end(), rows.empty_row.begin(), rows.empty_row.end());
-  const std::size_t n = rows.rows() + 1;
+  const std::vector<float>& x = rows.x;
+  const std::size_t n = rows.rows();
+  std::vector<double> grid(rows.band_of.size());
+  for (std::size_t c = 0; c < grid.size(); ++c) {
+    if (rows.band_of[c] != FeatureRows::kInSupport) grid[c] = band_rate_[rows.band_of[c]];
+  }
+  if (n == 0) return grid;
+  // XGBoost does not document concurrent predictions on one booster as safe, and a cached fit
+  // (SharedLearnedFit) is shared between threads.
+  std::lock_guard lock(*predict_mu_);
   DMatrix d;
   if (XGDMatrixCreateFromMat(x.data(), n, rows.cols, std::numeric_limits<float>::quiet_NaN(),
                              &d.h) != 0) {
@@ -336,7 +364,6 @@ Result<std::vector<double>> LearnedFit::PredictRaw(const FeatureBuilder& builder
   if (offset_) {
     std::vector<float> margin(n);
     for (std::size_t r = 0; r < rows.rows(); ++r) margin[r] = std::log(rows.base[r]);
-    margin[n - 1] = std::log(rows.empty_base);
     if (XGDMatrixSetFloatInfo(d.h, "base_margin", margin.data(), n) != 0) {
       return XgbError("setting the offset");
     }
@@ -345,8 +372,6 @@ Result<std::vector<double>> LearnedFit::PredictRaw(const FeatureBuilder& builder
   const float* out = nullptr;
   if (XGBoosterPredict(booster_, d.h, 0, 0, 0, &len, &out) != 0) return XgbError("prediction");
   if (len != n) return Fail(ErrorCode::kInternal, "XGBoost returned the wrong number of rows");
-  std::vector<double> grid(static_cast<std::size_t>(builder.index().grid().cell_count()),
-                           static_cast<double>(out[n - 1]));
   for (std::size_t r = 0; r < rows.rows(); ++r) {
     grid[static_cast<std::size_t>(rows.cell[r])] = static_cast<double>(out[r]);
   }
@@ -360,6 +385,7 @@ std::vector<std::pair<std::string, double>> LearnedFit::Importance(
   const char** names = nullptr;
   const bst_ulong* shape = nullptr;
   const float* scores = nullptr;
+  std::lock_guard lock(*predict_mu_);
   if (XGBoosterFeatureScore(booster_, R"({"importance_type": "total_gain"})", &n_features, &names,
                             &dim, &shape, &scores) != 0) {
     return out;
@@ -377,6 +403,132 @@ std::vector<std::pair<std::string, double>> LearnedFit::Importance(
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared fits
+
+namespace {
+
+// Two independent 64-bit streams of SplitMix64 mixing: a 128-bit fingerprint.
+class Fingerprint {
+ public:
+  void Add(std::uint64_t v) {
+    a_ = SplitMix64(a_ ^ v);
+    b_ = SplitMix64(b_ + 0x632be59bd9b4e019ULL * (v ^ 0xd6e8feb86659fd93ULL));
+  }
+  void Add(double v) { Add(std::bit_cast<std::uint64_t>(v)); }
+  void Add(std::int64_t v) { Add(static_cast<std::uint64_t>(v)); }
+  void Add(int v) { Add(static_cast<std::uint64_t>(static_cast<std::int64_t>(v))); }
+  std::pair<std::uint64_t, std::uint64_t> Get() const { return {a_, b_}; }
+
+ private:
+  std::uint64_t a_ = 0x243f6a8885a308d3ULL, b_ = 0x13198a2e03707344ULL;
+};
+
+std::pair<std::uint64_t, std::uint64_t> FitKey(const FeatureBuilder& builder, std::int64_t limit,
+                                               const LearnedOptions& o) {
+  Fingerprint f;
+  const EventGridIndex& idx = builder.index();
+  const History& h = idx.history();
+  f.Add(static_cast<std::uint64_t>(h.size()));
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    f.Add(h.x[i]);
+    f.Add(h.y[i]);
+    f.Add(h.t_start[i]);
+    f.Add(h.t_end[i]);
+    f.Add(static_cast<int>(h.category[i]));
+    f.Add(h.weight.size() == h.size() ? h.weight[i] : 1.0);
+  }
+  f.Add(idx.data_start());
+  f.Add(h.observed_from);
+  f.Add(h.observed_to);
+  const spatial::Grid& g = idx.grid();
+  f.Add(g.epsg());
+  f.Add(g.size_m());
+  f.Add(g.ix0());
+  f.Add(g.iy0());
+  f.Add(g.nx());
+  f.Add(g.ny());
+  f.Add(builder.horizon().seconds);
+  f.Add(builder.horizon().months);
+  f.Add(builder.options().near_repeat_radius_m);
+  for (const auto& layer : builder.options().covariates) {
+    for (char c : layer.name) f.Add(static_cast<int>(c));
+    for (float v : layer.value) f.Add(static_cast<double>(v));
+  }
+  f.Add(limit);
+  f.Add(o.trees);
+  f.Add(o.max_depth);
+  f.Add(o.learning_rate);
+  f.Add(o.min_child_weight);
+  f.Add(o.subsample);
+  f.Add(o.colsample);
+  f.Add(o.max_origins);
+  f.Add(o.zero_ratio);
+  f.Add(o.seed);
+  f.Add(o.tweedie_power);
+  f.Add(o.near_repeat_radius_m);
+  f.Add(o.recent_windows);
+  f.Add(o.booster_threads);
+  f.Add(o.offset ? 1 : 0);
+  return f.Get();
+}
+
+using SharedFit = std::shared_ptr<const Result<LearnedFit>>;
+
+struct FitCacheEntry {
+  std::pair<std::uint64_t, std::uint64_t> key;
+  std::shared_future<SharedFit> fit;
+};
+
+constexpr std::size_t kFitCacheCapacity = 8;
+
+}  // namespace
+
+std::shared_ptr<const Result<LearnedFit>> SharedLearnedFit(const FeatureBuilder& builder,
+                                                           std::int64_t limit,
+                                                           const LearnedOptions& options) {
+  // Never destroyed (Google style for static storage): destroying boosters from an exit handler
+  // would run after XGBoost's own static state is gone, and crash the process at exit.
+  static std::mutex& mu = *new std::mutex;
+  static std::deque<FitCacheEntry>& cache = *new std::deque<FitCacheEntry>;  // MRU at the back
+  const auto key = FitKey(builder, limit, options);
+  std::promise<SharedFit> promise;
+  std::shared_future<SharedFit> found;
+  {
+    std::lock_guard lock(mu);
+    const auto it = std::find_if(cache.begin(), cache.end(),
+                                 [&](const FitCacheEntry& e) { return e.key == key; });
+    if (it != cache.end()) {
+      found = it->fit;
+      FitCacheEntry hit = std::move(*it);
+      cache.erase(it);
+      cache.push_back(std::move(hit));
+    } else {
+      cache.push_back({key, promise.get_future().share()});
+      if (cache.size() > kFitCacheCapacity) cache.pop_front();
+    }
+  }
+  // A hit waits (outside the lock) for the fit another thread may still be growing.
+  if (found.valid()) return found.get();
+  SharedFit fit;
+  try {
+    // Isolated: while this thread waits inside Train's parallel loops, oneTBB could otherwise
+    // hand it an outer task (another model of the same backtest origin) that asks for this very
+    // key and would wait forever on the promise this thread has yet to fulfil.
+    tbb::this_task_arena::isolate([&] {
+      fit = std::make_shared<const Result<LearnedFit>>(LearnedFit::Train(builder, limit, options));
+    });
+  } catch (...) {
+    // Waiters see the same exception; the entry is dropped so a later call retries.
+    promise.set_exception(std::current_exception());
+    std::lock_guard lock(mu);
+    std::erase_if(cache, [&](const FitCacheEntry& e) { return e.key == key; });
+    throw;
+  }
+  promise.set_value(fit);
+  return fit;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,10 +556,16 @@ class LearnedModel final : public Model {
     if (history.size() == 0) {
       return Fail(ErrorCode::kEmptyTrainingWindow, "learned: no events before the forecast time");
     }
-    const std::int64_t t = request.at.time_since_epoch().count();
     Forecast f;
     f.model = "learned";
     f.model_used = "learned";
+    // Features and training windows end where the data end (T, or earlier when the feed
+    // stopped before T: a silent gap is not evidence of a zero rate).
+    const std::int64_t t = history.WindowEnd(request.at.time_since_epoch().count());
+    if (t < request.at.time_since_epoch().count()) {
+      f.notes.push_back(fmt::format("learned: the data end at {}; forecasting from there",
+                                    FormatIso(TimePoint{Seconds{t}})));
+    }
     const EventGridIndex index(history, request.grid);
     // Month-only data cannot say which week of a month an event fell in: forecast the month and
     // take the horizon's share of it.
@@ -426,7 +584,8 @@ class LearnedModel final : public Model {
     if (!builder) return Unexpected(builder.error());
     const double total = RecentTotal(*builder, t, opt_.recent_windows) * share;
 
-    auto fit = LearnedFit::Train(*builder, t, opt_);
+    const auto shared_fit = SharedLearnedFit(*builder, t, opt_);
+    const Result<LearnedFit>& fit = *shared_fit;
     std::vector<double> expected;
     if (!fit) {
       if (fit.error().code != ErrorCode::kEmptyTrainingWindow) return Unexpected(fit.error());

@@ -13,8 +13,9 @@
 //    the realised (weighted) count in [o, o + h). Cells with a positive count are all kept;
 //    zero cells are sampled (a deterministic hash of seed, origin and cell) with probability p
 //    and weight 1/p, so the weighted loss, and therefore the fitted level, is unbiased. Cells
-//    outside the support (no event nearby) enter as one pooled row per origin: the empty
-//    feature vector, the mean count per such cell, weight = their number.
+//    outside the support (no event within the support radius) are not rows: each distance band
+//    (features.hpp) gets its pooled empirical rate over the training windows instead,
+//    (events + 1/2) / cell-windows.
 // 3. Trees are grown with the Poisson objective (count:poisson: log link, deviance loss), or
 //    Tweedie (reg:tweedie) when tweedie_power is given, hist method, fixed seed and thread
 //    count: the same inputs give bit-identical forecasts.
@@ -26,14 +27,16 @@
 // If no training origin is available (too little history) the model falls back to the
 // all-history count per cell, scaled the same way, and says so in Forecast::notes.
 //
-// Parameters (ModelOptions::params; unknown keys are an error): trees (120), max_depth (5),
-// learning_rate (0.08), min_child_weight (2), subsample (0.8), colsample (0.8), max_origins (24),
-// zero_ratio (3: zero rows kept per positive row), seed (0), tweedie_power (unset: Poisson),
-// near_repeat_radius_m (400), recent_windows (3 or 4). See docs/models.md.
+// Parameters (ModelOptions::params; unknown keys are an error): trees (100), max_depth (3),
+// learning_rate (0.05), min_child_weight (30), subsample (0.8), colsample (0.8), max_origins (48),
+// zero_ratio (1: zero rows kept per positive row), seed (0), tweedie_power (unset: Poisson),
+// near_repeat_radius_m (400), recent_windows (3 or 4), offset (1), booster_threads (1). The
+// defaults were chosen on validation windows BEFORE the accuracy test windows (docs/models.md).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -44,19 +47,24 @@
 namespace crimecast::models {
 
 struct LearnedOptions {
-  int trees = 120;
-  int max_depth = 5;
-  double learning_rate = 0.08;
-  double min_child_weight = 2.0;
+  int trees = 100;
+  int max_depth = 3;
+  double learning_rate = 0.05;
+  double min_child_weight = 30.0;
   double subsample = 0.8;
   double colsample = 0.8;
-  int max_origins = 24;
-  double zero_ratio = 3.0;
+  int max_origins = 48;
+  double zero_ratio = 1.0;
   std::uint64_t seed = 0;
   double tweedie_power = 0.0;  // 0: Poisson; in (1, 2): Tweedie
   double near_repeat_radius_m = 400.0;
   int recent_windows = 0;  // 0: 3 for month horizons, 4 otherwise
-  int threads = 2;
+  int threads = 0;         // oneTBB threads for features (ModelOptions::threads; 0: all cores)
+  // OpenMP threads inside XGBoost. 1 by default: XGBoost's OpenMP workers spin-wait between
+  // its many short parallel regions, and inside a oneTBB-parallel backtest or on a shared
+  // machine they compete with the other work for cores (measured: a 20-30x slowdown on the
+  // 2-core development machine at load 12). Features are parallel with oneTBB instead.
+  int booster_threads = 1;
   bool offset = true;  // trees correct log(baseline rate) instead of a constant
 
   // Reads ModelOptions (see the header comment). Unknown keys and out-of-range values fail
@@ -79,6 +87,7 @@ class LearnedFit {
 
   // Model output (expected counts for [t, t + h), before the total is rescaled) for every
   // local cell of the builder's grid. t may be any origin; only events before t are read.
+  // Thread-safe (predictions on one booster are serialised).
   Result<std::vector<double>> PredictRaw(const FeatureBuilder& builder, std::int64_t t) const;
 
   const std::vector<std::int64_t>& origins() const { return origins_; }
@@ -89,10 +98,24 @@ class LearnedFit {
  private:
   LearnedFit() = default;
   void* booster_ = nullptr;  // BoosterHandle
+  std::unique_ptr<std::mutex> predict_mu_ = std::make_unique<std::mutex>();
   std::vector<std::int64_t> origins_;
   std::size_t rows_ = 0;
   bool offset_ = false;
+  std::vector<double> band_rate_;  // events per horizon per cell, by distance band
 };
+
+// LearnedFit::Train through a small process-wide cache (the last 8 fits). The key is a 128-bit
+// fingerprint of everything Train reads: the history's events (coordinates, times, categories,
+// weights), its observation window, the grid, the horizon, the feature options, the learning
+// options (all but `threads`, which does not change the result) and `limit`. Fitting is
+// deterministic, so a hit returns exactly what a new fit would. Concurrent callers with the same
+// key wait for one fit (single flight). Why: "learned" and "auto" forecasting the same history
+// (a backtest origin, a server refit) would otherwise each grow the same boosted trees, the
+// dominant cost of both. Failures are cached too (they are deterministic as well).
+std::shared_ptr<const Result<LearnedFit>> SharedLearnedFit(const FeatureBuilder& builder,
+                                                           std::int64_t limit,
+                                                           const LearnedOptions& options);
 
 // Training origins for a forecast at T (see the header comment), most recent first.
 std::vector<std::int64_t> TrainingOrigins(const FeatureBuilder& builder, std::int64_t limit,

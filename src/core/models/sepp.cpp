@@ -584,6 +584,21 @@ class SeppModel final : public Model {
       if (!ok) return Unexpected(ok.error());
       return f;
     }
+    // Decided before fitting: on month-only data a fit is accepted only with a mean delay of at
+    // least the time resolution (ResolutionProblem) and at most max_days / 2 (the no-decay check
+    // below). When the resolution exceeds max_days / 2 no delay passes both, so every fit would
+    // fall back to the same forecast; the EM (seconds on a force's year) is skipped.
+    if (ev.month_only && ev.median_length > o.at("max_days") / 2) {
+      const auto ok = self_exciting::NaiveDecayFallback(
+          history, request, half_life, options_.threads, name(),
+          fmt::format("month-only data: the time resolution ({:.0f} days) is longer than half "
+                      "the triggering window ({:g} days), so no near-repeat timing can be fitted "
+                      "(raise max_days above {:.0f} to try slow repeats)",
+                      ev.median_length, o.at("max_days"), 2 * ev.median_length),
+          f);
+      if (!ok) return Unexpected(ok.error());
+      return f;
+    }
     sepp::Settings settings;
     settings.max_iterations = static_cast<int>(o.at("max_iterations"));
     settings.tolerance = o.at("tolerance");

@@ -119,6 +119,37 @@ TEST(AutoModel, PicksTheBetterCandidateWithoutLookingAhead) {
   EXPECT_EQ(f->expected, rate);
 }
 
+TEST(AutoModel, TiesGoToThePreferredCandidateButAClearWinnerBeatsIt) {
+  const auto rate = Rates();
+  const History h = SimulateMonthly(rate, kN, kSize, 2022, 1, 24, 4);
+  std::vector<double> scaled = rate;  // same ranking (same hit rates), worse log-likelihood
+  for (double& v : scaled) v *= 1.5;
+  int calls = 0;
+  auto factory = [&](std::string_view name, const ModelOptions&) -> Result<std::unique_ptr<Model>> {
+    if (name == "oracle") return std::make_unique<FakeModel>("oracle", rate, 0.0, &calls);
+    if (name == "scaled") return std::make_unique<FakeModel>("scaled", scaled, 0.0, &calls);
+    if (name == "noisy") return std::make_unique<FakeModel>("noisy", rate, 1.5, &calls);
+    return Fail(ErrorCode::kUnknownModel, std::string(name));
+  };
+  const ForecastRequest req{*spatial::Grid::Create(27700, kSize, 0, 0, kN, kN),
+                            TimePoint{Seconds{Month(2024, 1)}}, Horizon{0, 1}};
+  AutoOptions o;
+  o.candidates = {"oracle", "scaled"};
+  o.preferred = {"scaled"};
+  auto f = MakeAutoModel(o, factory)->Predict(h, req);
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_EQ(f->model_used, "scaled");  // tied on hit rate: the preference decides
+  o.preferred.clear();
+  f = MakeAutoModel(o, factory)->Predict(h, req);
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_EQ(f->model_used, "oracle");  // no preference: the better log-likelihood decides
+  o.candidates = {"oracle", "noisy"};
+  o.preferred = {"noisy"};
+  f = MakeAutoModel(o, factory)->Predict(h, req);
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_EQ(f->model_used, "oracle");  // clearly better on hit rate: the preference yields
+}
+
 TEST(AutoModel, LearnedAndBlendCandidatesRun) {
   const auto rate = Rates();
   const History h = SimulateMonthly(rate, kN, kSize, 2022, 1, 20, 8);

@@ -29,7 +29,9 @@ std::size_t Col(const FeatureBuilder& b, std::string_view name) {
 float Feature(const FeatureRows& rows, const FeatureBuilder& b, std::int64_t local,
               std::string_view name) {
   const auto it = std::find(rows.cell.begin(), rows.cell.end(), local);
-  if (it == rows.cell.end()) return rows.empty_row[Col(b, name)];
+  if (it == rows.cell.end()) {
+    return rows.BandRow(rows.band_of[static_cast<std::size_t>(local)])[Col(b, name)];
+  }
   return rows.Row(static_cast<std::size_t>(it - rows.cell.begin()))[Col(b, name)];
 }
 
@@ -126,7 +128,13 @@ TEST(FeatureBuilder, WindowRatesRingsTrendAndSince) {
   EXPECT_EQ(std::find(rows.cell.begin(), rows.cell.end(), far), rows.cell.end());
   EXPECT_TRUE(std::isnan(Feature(rows, *b, far, "since_cell")));
   EXPECT_EQ(Feature(rows, *b, far, "cell_all"), 0.0f);
-  EXPECT_GT(rows.empty_base, 0.0f);
+  EXPECT_GT(rows.band_base[0], 0.0f);
+  // (14, 14) is 8 cells from (6, 6): with R = 4 (400 m / 100 m cells) it is in band 0 (4 < d <= 8).
+  EXPECT_EQ(rows.band_of[static_cast<std::size_t>(far)], 0);
+  EXPECT_NEAR(Feature(rows, *b, far, "dist_m"), 1.5 * 4 * kSize, 1e-3);
+  EXPECT_EQ(Feature(rows, *b, centre, "dist_m"), 0.0f);
+  EXPECT_NEAR(Feature(rows, *b, grid.LocalOf(spatial::CellIndex{5, 6}), "dist_m"), 100.0, 1e-3);
+  EXPECT_NEAR(Feature(rows, *b, grid.LocalOf(spatial::CellIndex{4, 6}), "dist_m"), 200.0, 1e-3);
 }
 
 TEST(FeatureBuilder, FeaturesAtAnOriginIgnoreLaterEvents) {
@@ -211,7 +219,7 @@ TEST(FeatureBuilder, CovariateHookAddsColumnsAndSupport) {
   EXPECT_EQ(b->names().back(), "cov_imd");
   const FeatureRows rows = b->Compute(Month(2023, 9));
   EXPECT_EQ(Feature(rows, *b, 80, "cov_imd"), 7.0f);
-  EXPECT_TRUE(std::isnan(rows.empty_row.back()));
+  EXPECT_TRUE(std::isnan(rows.BandRow(0).back()));
 }
 
 TEST(CategoryGroups, EveryCategoryHasAGroup) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <numeric>
+#include <thread>
 
 #include "tests/core/models/history_fixtures.hpp"
 
@@ -163,6 +164,45 @@ TEST(LearnedModel, TrainingOriginsEndByTheLimitAndKeepHistory) {
   for (auto o : TrainingOrigins(*b3, limit + 12 * 3600, 5)) {
     EXPECT_EQ((limit + 12 * 3600 - o) % (7 * 86400), 0);
   }
+}
+
+TEST(SharedLearnedFit, SameInputsShareOneFitAndAnyChangeRefits) {
+  const History h = SimulateMonthly(TrueRates(), kN, kSize, 2022, 1, 18, 21);
+  const auto req = Request(Month(2023, 7));
+  const EventGridIndex idx(h, req.grid);
+  auto b = FeatureBuilder::Create(idx, Horizon{0, 1});
+  ASSERT_TRUE(b);
+  LearnedOptions o;
+  o.trees = 10;
+  o.max_origins = 6;
+  const std::int64_t limit = Month(2023, 7);
+  // Concurrent first requests: one fit, shared (single flight).
+  std::vector<std::shared_ptr<const Result<LearnedFit>>> got(4);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    threads.emplace_back([&, i] { got[i] = SharedLearnedFit(*b, limit, o); });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(*got[0]) << got[0]->error().message;
+  for (const auto& g : got) EXPECT_EQ(g.get(), got[0].get());
+  // A copy of the history (another object, same events) hits the cache too.
+  const History copy = h;
+  const EventGridIndex idx_copy(copy, req.grid);
+  auto b_copy = FeatureBuilder::Create(idx_copy, Horizon{0, 1});
+  EXPECT_EQ(SharedLearnedFit(*b_copy, limit, o).get(), got[0].get());
+  // Another limit, option or event: another fit, with the same result as an uncached fit.
+  EXPECT_NE(SharedLearnedFit(*b, Month(2023, 6), o).get(), got[0].get());
+  LearnedOptions o2 = o;
+  o2.trees = 11;
+  EXPECT_NE(SharedLearnedFit(*b, limit, o2).get(), got[0].get());
+  History moved = h;
+  moved.x[0] += 1.0;
+  const EventGridIndex idx_moved(moved, req.grid);
+  auto b_moved = FeatureBuilder::Create(idx_moved, Horizon{0, 1});
+  EXPECT_NE(SharedLearnedFit(*b_moved, limit, o).get(), got[0].get());
+  auto direct = LearnedFit::Train(*b, limit, o);
+  ASSERT_TRUE(direct);
+  EXPECT_EQ(*direct->PredictRaw(*b, limit), *(*got[0])->PredictRaw(*b, limit));
 }
 
 TEST(LearnedModel, FallsBackWithTooLittleHistory) {

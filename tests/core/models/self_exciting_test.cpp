@@ -264,6 +264,38 @@ TEST(SelfExciting, MonthOnlyNearRepeatsFallBackWithANote) {
   }
 }
 
+TEST(Sepp, MonthOnlyDataWithAShortTriggeringWindowFallsBackBeforeFitting) {
+  // With months of resolution no mean delay is both >= the resolution and <= max_days / 2, so
+  // the model must not spend an EM fit on it; with max_days = 100 it does fit.
+  const SimulatedCase sim = Simulate({.mu = 4,
+                                      .theta = 0.3,
+                                      .omega = 0.25,
+                                      .sigma = 80,
+                                      .days = 200,
+                                      .cell_m = 250,
+                                      .seed = 7,
+                                      .month_only = true,
+                                      .horizon = "1M"});
+  // max_days 50: half of it (25 days) is below every month's length, whichever months the
+  // simulation spans (with the default 60 it depends on whether the median month has 30 or 31
+  // days; Gwent's has 31).
+  ModelOptions narrow;
+  narrow.params["max_days"] = 50;
+  auto f = MakeSeppModel(narrow)->Predict(sim.history, sim.request);
+  ASSERT_TRUE(f) << f.error().ToString();
+  EXPECT_EQ(f->model_used, "naive-decay");
+  EXPECT_EQ(f->parameters.count("iterations"), 0u) << "an EM fit ran";
+  bool explained = false;
+  for (const auto& note : f->notes)
+    explained = explained || note.find("time resolution") != std::string::npos;
+  EXPECT_TRUE(explained);
+  ModelOptions wide;
+  wide.params["max_days"] = 100;
+  auto g = MakeSeppModel(wide)->Predict(sim.history, sim.request);
+  ASSERT_TRUE(g) << g.error().ToString();
+  EXPECT_EQ(g->parameters.count("iterations"), 1u);
+}
+
 TEST(EtasGrid, MonthOnlySlowTriggeringIsKeptWithANote) {
   // Mean delay 200 days: resolvable from monthly data, and grid ETAS keeps its fit.
   const SimulatedCase sim = Simulate({.mu = 6,
