@@ -16,9 +16,9 @@ t0=$(date +%s.%N)
   --mu "$MU" --theta 0.3 --size-km 500 --centre -1.5,52.6 --hotspots 400 --quiet
 t1=$(date +%s.%N)
 rows=$(($(wc -l < "$WORK/national.csv") - 1))
-/usr/bin/time -f "%e %M" -o "$WORK/time.txt" \
+/usr/bin/time -f "%e %M %U %S" -o "$WORK/time.txt" \
   "$CLI" import --quiet --db "$WORK/national.db" --format csv --source national "$WORK/national.csv"
-read -r import_s import_kb < "$WORK/time.txt"
+read -r import_s import_kb import_u import_s2 < "$WORK/time.txt"
 db_bytes=$(du -cb "$WORK"/national.db* | tail -1 | cut -f1)
 {
   echo "PRAGMA journal_mode=WAL;"
@@ -26,8 +26,8 @@ db_bytes=$(du -cb "$WORK"/national.db* | tail -1 | cut -f1)
   echo "CREATE TABLE t(id,category,time,lon,lat);"
   echo ".import --csv --skip 1 $WORK/national.csv t"
 } > "$WORK/import.sql"
-/usr/bin/time -f "%e %M" -o "$WORK/time2.txt" sqlite3 "$WORK/sq.db" < "$WORK/import.sql" >/dev/null
-read -r sq_s sq_kb < "$WORK/time2.txt"
+/usr/bin/time -f "%e %M %U %S" -o "$WORK/time2.txt" sqlite3 "$WORK/sq.db" < "$WORK/import.sql" >/dev/null
+read -r sq_s sq_kb sq_u sq_s2 < "$WORK/time2.txt"
 sim_s=$(echo "$t1 - $t0" | bc -l)
 printf 'national synthetic year: %s events (simulated in %.1f s)\n' "$rows" "$sim_s"
 printf '  crimecast import      %8.1f s  %8.0f events/s  peak RSS %6.0f MiB  database %6.0f MiB\n' \
@@ -35,4 +35,7 @@ printf '  crimecast import      %8.1f s  %8.0f events/s  peak RSS %6.0f MiB  dat
   "$(echo "$db_bytes / 1048576" | bc -l)"
 printf '  sqlite3 .import       %8.1f s  (plain 5-column text table; peak RSS %.0f MiB)\n' \
   "$sq_s" "$(echo "$sq_kb / 1024" | bc -l)"
-printf '  ratio crimecast/sqlite3 %6.2fx\n' "$(echo "$import_s / $sq_s" | bc -l)"
+printf '  CPU (user + system)   crimecast %.1f s, sqlite3 %.1f s\n' \
+  "$(echo "$import_u + $import_s2" | bc -l)" "$(echo "$sq_u + $sq_s2" | bc -l)"
+printf '  ratio crimecast/sqlite3 %6.2fx wall, %.2fx CPU\n' "$(echo "$import_s / $sq_s" | bc -l)" \
+  "$(echo "($import_u + $import_s2) / ($sq_u + $sq_s2)" | bc -l)"
