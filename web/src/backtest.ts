@@ -83,7 +83,7 @@ export class BacktestView {
         if (!s.extent) return;
         const end = new Date(s.extent.to);
         const t = new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth() - 1, 1));
-        const f = new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth() - 3, 1));
+        const f = new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth() - 2, 1));
         (this.root.querySelector('#bt-to') as HTMLInputElement).value = t.toISOString().slice(0, 7);
         (this.root.querySelector('#bt-from') as HTMLInputElement).value = f.toISOString().slice(0, 7);
       })

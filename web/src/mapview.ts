@@ -175,8 +175,31 @@ export class MapView {
       : cfg.models[0]?.name ?? '';
     (this.$('#f-horizon') as HTMLSelectElement).value = cfg.default_horizon;
     (this.$('#f-cell') as HTMLSelectElement).value = String(cfg.default_cell_m);
+    this.applyHashParams();
     this.bindControls();
     this.createMap();
+  }
+
+  // Shareable views: #/map?model=kde&horizon=7d&cell=40&category=burglary&at=2025-05-01 presets
+  // the forecast form (a cell size that is not in the list is added to it, within the limits).
+  private applyHashParams(): void {
+    const q = new URLSearchParams(location.hash.split('?')[1] ?? '');
+    const set = (sel: string, v: string | null) => {
+      if (v === null) return;
+      const el = this.$<HTMLSelectElement | HTMLInputElement>(sel);
+      if (el instanceof HTMLSelectElement && !Array.from(el.options).some((o) => o.value === v)) {
+        if (sel !== '#f-cell') return;
+        const c = Number(v);
+        if (!(c >= Math.max(1, this.cfg.min_cell_m) && c <= this.cfg.max_cell_m)) return;
+        el.add(new Option(`${c} m`, String(c)));
+      }
+      el.value = v;
+    };
+    set('#f-model', q.get('model'));
+    set('#f-horizon', q.get('horizon'));
+    set('#f-cell', q.get('cell'));
+    set('#f-category', q.get('category'));
+    set('#f-at', q.get('at'));
   }
 
   private bindControls(): void {
@@ -446,6 +469,9 @@ export class MapView {
       if (firstLoad) this.fitToCells();
       this.map.once('idle', () => {
         this.metrics.cellsDrawnMs = performance.now() - t0;
+        // Since navigation started (performance.now()'s origin): the time to an interactive map.
+        this.metrics.cellsIdleAt = performance.now();
+        this.metrics.idleCount = (this.metrics.idleCount ?? 0) + 1;
       });
       const origin = f.origin ? Date.parse(f.origin) : Date.now();
       this.windowTo = origin + horizonMs(p.horizon);
