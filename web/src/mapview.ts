@@ -639,7 +639,11 @@ export class MapView {
     const span = Number(this.$<HTMLSelectElement>('#e-span').value) * kDay;
     const endEl = this.$<HTMLInputElement>('#e-end');
     const atEnd = endEl.value === endEl.max;
-    const end = this.windowFrom + Number(endEl.value) * kDay;
+    // At the right end the window ends at the latest event (live ones included), so "the last
+    // 7 days" means the 7 days of data before now, not the empty days of the forecast horizon.
+    let latest = this.windowFrom;
+    if (atEnd) for (const f of this.events.values()) latest = Math.max(latest, f.properties.t);
+    const end = atEnd ? latest : this.windowFrom + Number(endEl.value) * kDay;
     const cats = new Set(
       Array.from(this.root.querySelectorAll<HTMLInputElement>('input[name=evcat]:checked')).map((el) => el.value),
     );
@@ -653,7 +657,7 @@ export class MapView {
         feats.push(f);
         continue;
       }
-      if (p.t > end + (atEnd ? Infinity : 0) || p.t < end - span) continue;
+      if (p.t > end || p.t < end - span) continue;
       feats.push(f);
     }
     (this.map.getSource('events') as maplibregl.GeoJSONSource | undefined)?.setData({ type: 'FeatureCollection', features: feats });

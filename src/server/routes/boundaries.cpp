@@ -10,13 +10,15 @@
 // Both need a signed-in user but are NOT audited: boundaries and the configuration are public
 // geography and settings, not personal data (like /api/openapi.json), and the map asks for the
 // overlay again on every pan, which would bury the consultations of real data in the log.
+#include "core/spatial/boundaries.hpp"
+
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
 #include "core/models/registry.hpp"
-#include "core/spatial/boundaries.hpp"
 #include "core/spatial/grid.hpp"
 #include "server/error_response.hpp"
 #include "server/routes/params.hpp"
@@ -93,7 +95,8 @@ Result<std::shared_ptr<const Layer>> LoadLayer(const std::string& name, const st
   layer->source_crs = b->report().source_crs;
   std::vector<const std::string*> all;
   layer->features.reserve(b->size());
-  for (const auto& f : b->features()) layer->features.push_back({f.lonlat_envelope, FeatureJson(f)});
+  for (const auto& f : b->features())
+    layer->features.push_back({f.lonlat_envelope, FeatureJson(f)});
   for (const auto& f : layer->features) all.push_back(&f.json);
   layer->all = std::make_shared<const std::string>(Collection(name, layer->source_crs, all));
   cache.emplace(path, layer);
@@ -148,8 +151,8 @@ void GetBoundaries(Service& s, const std::shared_ptr<Exchange>& ex) {
   const auto& [x0, y0, x1, y1] = *bbox_only.bbox;
   std::vector<const std::string*> picked;
   for (const auto& f : (*layer)->features) {
-    const bool disjoint = f.envelope.max_x < x0 || f.envelope.min_x > x1 ||
-                          f.envelope.max_y < y0 || f.envelope.min_y > y1;
+    const bool disjoint = f.envelope.max_x < x0 || f.envelope.min_x > x1 || f.envelope.max_y < y0 ||
+                          f.envelope.min_y > y1;
     if (!disjoint) picked.push_back(&f.json);
   }
   r.body = Collection(*name, (*layer)->source_crs, picked);
@@ -171,7 +174,8 @@ void GetConfig(Service& s, const std::shared_ptr<Exchange>& ex) {
   }
   const bool partner = access::AggregatesOnly(ex->principal->role);
   nlohmann::json out = {
-      {"basemap_style", c.basemap_style.empty() ? nlohmann::json(nullptr) : c.basemap_style},
+      {"basemap_style",
+       c.basemap_style.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.basemap_style)},
       {"boundaries", layers},
       {"models", models},
       {"default_model", models::DefaultModelName()},

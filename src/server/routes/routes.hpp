@@ -7,12 +7,12 @@
 
 namespace crimecast::server {
 
-void AddSessionRoutes(Router& router);  // POST/GET/DELETE /api/session
-void AddEventRoutes(Router& router);    // GET/POST /api/events
-void AddStatsRoutes(Router& router);    // GET /api/stats
-void AddLiveRoutes(Router& router);     // GET /api/live
-void AddAuditRoutes(Router& router);    // GET /api/audit
-void AddHealthRoutes(Router& router);   // /healthz, /metrics, /api/openapi.json
+void AddSessionRoutes(Router& router);   // POST/GET/DELETE /api/session
+void AddEventRoutes(Router& router);     // GET/POST /api/events
+void AddStatsRoutes(Router& router);     // GET /api/stats
+void AddLiveRoutes(Router& router);      // GET /api/live
+void AddAuditRoutes(Router& router);     // GET /api/audit
+void AddHealthRoutes(Router& router);    // /healthz, /metrics, /api/openapi.json
 void AddForecastRoutes(Router& router);  // GET /api/forecast, /api/hotspots, /api/cells/{id}
 void AddBacktestRoutes(Router& router);  // POST /api/backtests, GET /api/backtests/{id}
 void AddBoundaryRoutes(Router& router);  // GET /api/boundaries, GET /api/config (web client)
