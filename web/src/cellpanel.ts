@@ -60,12 +60,16 @@ export function cellHtml(c: CellExplanation, recordLevel: boolean): string {
   }
   const months = c.history.months.map((m) => m.month);
   const values = c.history.months.map((m) => m.events);
-  const t = trend(values);
+  // Months before the first one with any event are most likely before the data begins (the
+  // history always spans 24 months): they are left out of the trend rather than read as zeros.
+  const first = values.findIndex((v) => v === null || v > 0);
+  const t = trend(first > 0 ? values.slice(first) : values);
   let trendText = 'not enough history for a trend';
   if (t.slope !== null) {
     const dir = Math.abs(t.slope) < 0.05 ? 'flat' : t.slope > 0 ? 'rising' : 'falling';
     trendText = `${dir} (${t.slope >= 0 ? '+' : ''}${fmt(t.slope)} events/month)`;
     if (t.ratio6 !== null) trendText += `; last 6 months ${fmt(t.ratio6)}× the 6 before`;
+    if (first > 0) trendText += ` (from ${months[first]}, the first month with events)`;
   }
   parts.push(`<h4>History (events starting in the cell, by month)</h4>
     ${sparkline(values, months)}

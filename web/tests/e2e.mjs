@@ -56,6 +56,7 @@ try {
   await page.click('#signin button[type=submit]');
   await page.waitForSelector('#signin .error');
   check((await page.textContent('#signin .error')).length > 0, 'a wrong password shows an error on the sign-in page');
+  consoleErrors.length = 0; // the browser logs that deliberate 401
   await page.fill('#user', 'e2e-analyst');
   await page.fill('#password', passwords.analyst);
   await page.fill('#purpose', 'end-to-end test');
@@ -131,6 +132,23 @@ try {
   const panelText = await page.textContent('#panel-cell');
   check(/90 % interval/.test(panelText) && /Long-term background/.test(panelText) && /Recent nearby events/.test(panelText), 'the explanation shows the interval, background and recent parts');
   check((await page.$('#panel-cell svg.sparkline')) !== null, 'the explanation has a history sparkline');
+  // The 90 % interval against an independent Poisson quantile (and hand-worked values: for mean 1
+  // P(X<=2) = 0.920 < 0.95 <= P(X<=3) = 0.981; for mean 10 the 5 % and 95 % quantiles are 5, 15).
+  const quantile = (mean, q) => {
+    let k = 0;
+    let p = Math.exp(-mean);
+    let cdf = p;
+    while (cdf < q) {
+      k += 1;
+      p *= mean / k;
+      cdf += p;
+    }
+    return k;
+  };
+  check(quantile(1, 0.05) === 0 && quantile(1, 0.95) === 3 && quantile(10, 0.05) === 5 && quantile(10, 0.95) === 15, 'reference Poisson quantiles match hand-worked values');
+  const risk1 = await page.evaluate(() => window.crimecast.map.hotspots[0].risk);
+  const shown = /90 % interval: (\d+)–(\d+)/.exec(await page.textContent('#panel-cell .expected'));
+  check(shown && Number(shown[1]) === quantile(risk1, 0.05) && Number(shown[2]) === quantile(risk1, 0.95), `the panel's 90 % interval ${shown?.[1]}–${shown?.[2]} is the Poisson(${risk1.toFixed(3)}) 5 %–95 % quantiles`);
   await idle(page);
   await shot(page, '04-analyst-cell-explanation', 'analyst: hotspot 1 selected, map flown to it, explanation panel with 90 % interval, parts, sparkline, nearby events');
 

@@ -108,10 +108,21 @@ export async function startServer(cli, db, extra = []) {
     });
     proc.on('exit', (code) => reject(new Error(`server exited (${code}): ${stderr}`)));
   });
+  let exited = false;
+  proc.on('exit', (code, signal) => {
+    exited = true;
+    if (!stopping) {
+      console.error(`[web] FAIL: the server died (${signal ?? 'exit ' + code}); its log ends:\n${stderr.slice(-3000)}`);
+      process.exitCode = 1;
+    }
+  });
+  let stopping = false;
   const stop = async () => {
-    if (proc.exitCode !== null) return;
+    stopping = true;
+    if (exited) return;
+    const gone = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGTERM');
-    await new Promise((r) => proc.once('exit', r));
+    await gone;
   };
   return { url, proc, stop, stderr: () => stderr };
 }
