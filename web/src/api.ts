@@ -147,7 +147,7 @@ export interface CellFeatureProps {
   risk: number;
   background: number;
   recent: number;
-  band: number;
+  band: number | null; // null: outside the model's active area
   lon: number;
   lat: number;
   size_m: number;

@@ -63,13 +63,17 @@ export function cellHtml(c: CellExplanation, recordLevel: boolean): string {
   // Months before the first one with any event are most likely before the data begins (the
   // history always spans 24 months): they are left out of the trend rather than read as zeros.
   const first = values.findIndex((v) => v === null || v > 0);
-  const t = trend(first > 0 ? values.slice(first) : values);
+  // The month of the origin is partial unless the origin is its first instant: leave it out too.
+  const originIso = f?.origin ?? '';
+  const partial = !!originIso && months[months.length - 1] === originIso.slice(0, 7) && !/^\d{4}-\d{2}-01T00:00:00/.test(originIso);
+  const t = trend(values.slice(Math.max(first, 0), partial ? -1 : undefined));
   let trendText = 'not enough history for a trend';
   if (t.slope !== null) {
     const dir = Math.abs(t.slope) < 0.05 ? 'flat' : t.slope > 0 ? 'rising' : 'falling';
     trendText = `${dir} (${t.slope >= 0 ? '+' : ''}${fmt(t.slope)} events/month)`;
     if (t.ratio6 !== null) trendText += `; last 6 months ${fmt(t.ratio6)}× the 6 before`;
     if (first > 0) trendText += ` (from ${months[first]}, the first month with events)`;
+    if (partial) trendText += `; ${months[months.length - 1]} is partial and left out`;
   }
   parts.push(`<h4>History (events starting in the cell, by month)</h4>
     ${sparkline(values, months)}

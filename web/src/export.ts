@@ -78,7 +78,7 @@ export function exportCsv(s: ViewSnapshot): void {
   for (const f of [...s.cells].sort((a, b) => b.properties.risk - a.properties.risk)) {
     const p = f.properties;
     const [lo, hi] = poissonInterval90(p.risk);
-    rows.push(['cell', p.cell_id, p.lon.toFixed(6), p.lat.toFixed(6), p.risk.toPrecision(6), String(lo), String(hi), String(p.band), p.background.toPrecision(6), p.recent.toPrecision(6), '', '', '', '', '']);
+    rows.push(['cell', p.cell_id, p.lon.toFixed(6), p.lat.toFixed(6), p.risk.toPrecision(6), String(lo), String(hi), String(p.band ?? ''), p.background.toPrecision(6), p.recent.toPrecision(6), '', '', '', '', '']);
   }
   for (const f of s.events) {
     const p = f.properties;

@@ -17,7 +17,8 @@ export function bandClass(band: number): number {
   return kBandClasses.findIndex((c) => band <= c.max);
 }
 
-export function bandLabel(band: number): string {
+export function bandLabel(band: number | null): string {
+  if (band === null || band === undefined) return 'outside the active area';
   if (band <= 1) return 'top 1 %';
   if (band <= 5) return `top ${band} %`;
   if (band <= 10) return 'top 10 %';
@@ -28,7 +29,8 @@ export function bandLabel(band: number): string {
 // A MapLibre expression: the fill colour of a cell from its band, preferring the live band
 // (feature-state, set by /api/live forecast messages) over the band it was loaded with.
 export function bandColorExpression(): unknown {
-  const band = ['coalesce', ['feature-state', 'band'], ['get', 'band']];
+  // Cells outside the model's active area come with band null: drawn as "other cells with risk".
+  const band = ['coalesce', ['feature-state', 'band'], ['get', 'band'], 100];
   return [
     'step',
     band,

@@ -27,6 +27,7 @@ import {
   kLiveColor,
   legendHtml,
 } from './legend';
+import { buildRaster, type GridRaster } from './raster';
 import { fmt } from './stats';
 
 maplibregl.setWorkerUrl(workerUrl);
@@ -44,6 +45,8 @@ const kGroups: { label: string; slugs: string }[] = [
 ];
 
 const kDay = 86400000;
+// Above this many cells the forecast is drawn as an image (raster.ts) rather than as polygons.
+const kRasterCells = 20000;
 
 function horizonMs(h: string): number {
   const m = /^(\d+)([hdM])$/.exec(h);
@@ -79,6 +82,8 @@ export class MapView {
   private windowTo = 0;
   private loadSeq = 0;
   private eventsTruncated = false;
+  private raster: GridRaster | null = null; // set when the forecast is drawn as an image
+  private cellIndex = new Map<string, GeoJSON.Feature<GeoJSON.Polygon, import('./api').CellFeatureProps>>();
   // Measurements the end-to-end tests read (window.crimecast.metrics).
   metrics: Record<string, number> = {};
 
@@ -287,7 +292,12 @@ export class MapView {
   private addLayers(): void {
     const m = this.map;
     const empty: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
-    m.addSource('forecast', { type: 'geojson', data: empty, promoteId: 'cell_id', tolerance: 0 });
+    // Cells are tiled up to zoom 14 only and overzoomed beyond: a 50 m cell is a few pixels at
+    // z14 already, and every extra zoom level would re-tile all the cells again.
+    m.addSource('forecast', { type: 'geojson', data: empty, promoteId: 'cell_id', tolerance: 0, maxzoom: 14, buffer: 4 });
+    // The selected cell's outline has its own one-feature source: a line layer over the whole
+    // forecast would double the work of drawing 50,000 cells.
+    m.addSource('selected', { type: 'geojson', data: empty });
     m.addLayer({
       id: 'cells-fill',
       type: 'fill',
@@ -298,16 +308,7 @@ export class MapView {
         'fill-antialias': false,
       },
     });
-    m.addLayer({
-      id: 'cells-selected',
-      type: 'line',
-      source: 'forecast',
-      paint: {
-        'line-color': '#000',
-        'line-width': ['case', ['boolean', ['feature-state', 'selected'], false], 3, 0],
-        'line-opacity': ['case', ['boolean', ['feature-state', 'selected'], false], 1, 0],
-      },
-    });
+    m.addLayer({ id: 'cells-selected', type: 'line', source: 'selected', paint: { 'line-color': '#000', 'line-width': 3 } });
     if (this.recordLevel) {
       m.addSource('events', {
         type: 'geojson',
@@ -367,6 +368,14 @@ export class MapView {
       if (onTop.length) return;
       const f = e.features?.[0];
       if (f) void this.selectCell(String(f.properties.cell_id), false);
+    });
+    m.on('click', (e) => {
+      if (!this.raster || !this.$<HTMLInputElement>('#l-cells').checked) return;
+      const layers = ['events-clusters', 'events-exact', 'events-approx'].filter((l) => m.getLayer(l));
+      if (layers.length && m.queryRenderedFeatures(e.point, { layers }).length) return;
+      const ij = this.raster.indexAt(e.lngLat.lng, e.lngLat.lat);
+      const cell = ij && this.raster.byIndex.get(`${ij[0]}:${ij[1]}`);
+      if (cell) void this.selectCell(cell.properties.cell_id, false);
     });
     for (const layer of ['cells-fill', 'events-clusters', 'events-exact', 'events-approx']) {
       if (!m.getLayer(layer)) continue;
@@ -462,17 +471,32 @@ export class MapView {
       this.metrics.forecastFetchMs = performance.now() - t0;
       this.metrics.cells = f.geojson.features.length;
       const src = this.map.getSource('forecast') as maplibregl.GeoJSONSource;
-      src.setData(f.geojson);
+      this.cellIndex = new Map(f.geojson.features.map((c) => [c.properties.cell_id, c]));
+      this.raster = f.geojson.features.length > kRasterCells ? buildRaster(f.geojson.features) : null;
+      if (this.raster) {
+        src.setData({ type: 'FeatureCollection', features: [] });
+        this.showRaster();
+      } else {
+        if (this.map.getLayer('cells-raster')) this.map.setLayoutProperty('cells-raster', 'visibility', 'none');
+        src.setData(f.geojson);
+      }
+      (this.map.getSource('selected') as maplibregl.GeoJSONSource).setData({ type: 'FeatureCollection', features: [] });
       this.selected = null;
       const firstLoad = !this.metrics.firstForecastAt;
       this.metrics.firstForecastAt = performance.now();
       if (firstLoad) this.fitToCells();
-      this.map.once('idle', () => {
-        this.metrics.cellsDrawnMs = performance.now() - t0;
-        // Since navigation started (performance.now()'s origin): the time to an interactive map.
-        this.metrics.cellsIdleAt = performance.now();
-        this.metrics.idleCount = (this.metrics.idleCount ?? 0) + 1;
-      });
+      // The cells first: the hotspots and events are fetched once they are drawn, so they do not
+      // compete for the network, the server and the main thread with the first picture.
+      await new Promise<void>((resolve) =>
+        this.map.once('idle', () => {
+          this.metrics.cellsDrawnMs = performance.now() - t0;
+          // Since navigation started (performance.now()'s origin): the time to an interactive map.
+          this.metrics.cellsIdleAt = performance.now();
+          this.metrics.idleCount = (this.metrics.idleCount ?? 0) + 1;
+          resolve();
+        }),
+      );
+      if (seq !== this.loadSeq) return;
       const origin = f.origin ? Date.parse(f.origin) : Date.now();
       this.windowTo = origin + horizonMs(p.horizon);
       this.windowFrom = origin - 90 * kDay;
@@ -487,6 +511,32 @@ export class MapView {
       return;
     }
     await Promise.all([this.loadHotspots(seq), this.recordLevel ? this.loadEvents(seq) : Promise.resolve()]);
+  }
+
+  private showRaster(): void {
+    const r = this.raster!;
+    const m = this.map;
+    const url = r.canvas.toDataURL('image/png');
+    const src = m.getSource('forecast-raster') as maplibregl.ImageSource | undefined;
+    if (src) {
+      src.updateImage({ url, coordinates: r.corners });
+    } else {
+      m.addSource('forecast-raster', { type: 'image', url, coordinates: r.corners });
+      m.addLayer(
+        {
+          id: 'cells-raster',
+          type: 'raster',
+          source: 'forecast-raster',
+          paint: { 'raster-resampling': 'nearest', 'raster-fade-duration': 0, 'raster-opacity': this.opacity() },
+        },
+        'cells-selected',
+      );
+    }
+    m.setLayoutProperty('cells-raster', 'visibility', this.$<HTMLInputElement>('#l-cells').checked ? 'visible' : 'none');
+  }
+
+  private opacity(): number {
+    return Number(this.$<HTMLInputElement>('#l-opacity').value) / 100;
   }
 
   private fitToCells(): void {
@@ -545,9 +595,9 @@ export class MapView {
   // Selects a cell: highlights it on the map and in the hotspot list, loads its explanation.
   async selectCell(cellId: string, fly: boolean): Promise<void> {
     const m = this.map;
-    if (this.selected) m.setFeatureState({ source: 'forecast', id: this.selected }, { selected: false });
     this.selected = cellId;
-    m.setFeatureState({ source: 'forecast', id: cellId }, { selected: true });
+    const feat = this.cellIndex.get(cellId);
+    (m.getSource('selected') as maplibregl.GeoJSONSource).setData({ type: 'FeatureCollection', features: feat ? [feat] : [] });
     this.root.querySelectorAll<HTMLButtonElement>('button.hotspot').forEach((b) => {
       const on = b.dataset.cell === cellId;
       b.setAttribute('aria-pressed', String(on));
@@ -556,7 +606,6 @@ export class MapView {
     });
     if (fly) {
       const h = this.hotspots.find((x) => x.cell_id === cellId);
-      const feat = this.forecast?.geojson.features.find((f) => f.properties.cell_id === cellId);
       const c = h ? [h.lon, h.lat] : feat ? [feat.properties.lon, feat.properties.lat] : null;
       if (c) m.flyTo({ center: c as [number, number], zoom: Math.max(m.getZoom(), 15), duration: 800 });
     }
@@ -671,7 +720,9 @@ export class MapView {
 
   private applyLayerVisibility(): void {
     const cells = this.$<HTMLInputElement>('#l-cells').checked;
-    for (const l of ['cells-fill', 'cells-selected']) this.map.setLayoutProperty(l, 'visibility', cells ? 'visible' : 'none');
+    for (const l of ['cells-fill', 'cells-selected', 'cells-raster']) {
+      if (this.map.getLayer(l)) this.map.setLayoutProperty(l, 'visibility', cells && (l !== 'cells-raster' || this.raster) ? 'visible' : 'none');
+    }
     if (this.recordLevel) {
       const ev = this.$<HTMLInputElement>('#l-events').checked;
       for (const l of ['events-clusters', 'events-exact', 'events-approx']) this.map.setLayoutProperty(l, 'visibility', ev ? 'visible' : 'none');
@@ -682,6 +733,7 @@ export class MapView {
   private applyOpacity(): void {
     const v = Number(this.$<HTMLInputElement>('#l-opacity').value) / 100;
     this.map.setPaintProperty('cells-fill', 'fill-opacity', v);
+    if (this.map.getLayer('cells-raster')) this.map.setPaintProperty('cells-raster', 'raster-opacity', v);
   }
 
   toggle(id: string): void {
@@ -793,8 +845,19 @@ export class MapView {
       return;
     }
     for (const c of msg.changed ?? []) {
-      this.map.setFeatureState({ source: 'forecast', id: c.cell_id }, { band: c.band, risk: c.risk });
+      if (this.raster) {
+        // Image mode: the cell's properties are updated in place and its pixel repainted.
+        const cell = this.cellIndex.get(c.cell_id);
+        if (!cell) continue;
+        cell.properties.band = c.band;
+        cell.properties.risk = c.risk;
+        cell.properties.recent = c.recent;
+        this.raster.paint(cell);
+      } else {
+        this.map.setFeatureState({ source: 'forecast', id: c.cell_id }, { band: c.band, risk: c.risk });
+      }
     }
+    if (this.raster) this.showRaster();
     this.metrics.lastLiveForecastAt = performance.now();
     this.feed(`${msg.changed_cells ?? msg.changed?.length ?? 0} cells recoloured (near-repeat update)`, 'forecast');
   }
@@ -832,7 +895,7 @@ export class MapView {
     const cells = (this.forecast?.geojson.features ?? [])
       .filter((f) => inView(f.properties.lon, f.properties.lat))
       .map((f) => {
-        const st = this.map.getFeatureState({ source: 'forecast', id: f.properties.cell_id });
+        const st = this.raster ? {} : this.map.getFeatureState({ source: 'forecast', id: f.properties.cell_id });
         return st.band !== undefined ? { ...f, properties: { ...f.properties, band: st.band, risk: st.risk ?? f.properties.risk } } : f;
       });
     const events = this.recordLevel
