@@ -31,7 +31,7 @@ test: setup build
 
 asan: setup
 	cmake --preset asan >/dev/null
-	cmake --build --preset asan -j $(JOBS) --target core_unit_tests crimecast
+	cmake --build --preset asan -j $(JOBS) --target core_unit_tests server_tests crimecast
 	ctest --preset asan
 
 fuzz: setup

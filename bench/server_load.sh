@@ -143,3 +143,6 @@ echo "  baseline raw SQLite (WAL, synchronous=FULL, $BATCH rows a transaction): 
 echo "  ratio crimecast / raw SQLite: $(echo "scale=3; $i_eps / $base_eps" | bc -l) (crimecast also validates, projects, audits and broadcasts)"
 echo "live streams: $live_during_1 open during the read loads, $live_during_2 after the ingest load"
 echo "  holder: $holder"
+warnings=$(grep -cE '\[(warning|error)\]' "$tmp/serve.err" || true)
+echo "server warnings/errors logged: $warnings"
+grep -E '\[(warning|error)\]' "$tmp/serve.err" | sed 's/^\[[^]]*\] //' | sort | uniq -c | sort -rn | head -5 || true

@@ -113,6 +113,21 @@ CommandRegistrar reg("serve", [](CLI::App& app) -> Action {
       ->capture_default_str();
   cmd->add_option("--drain-timeout", c.drain_timeout_s, "graceful shutdown wait in seconds")
       ->capture_default_str();
+  cmd->add_option("--cell", c.default_cell_m,
+                  "forecast cell size in metres when a request has none")
+      ->capture_default_str();
+  cmd->add_option(
+         "--horizon", c.default_horizon,
+         "forecast horizon when a request has none (auto: 1M for month-only data, else 7d)")
+      ->capture_default_str();
+  cmd->add_option("--refit-every", c.refit_interval_s,
+                  "seconds between background refits of forecasts whose data changed")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--live-update-every", c.live_update_interval_s,
+                  "seconds over which posted events are coalesced into one live forecast update")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   return [args] { return Run(*args); };
 });
 

@@ -38,6 +38,7 @@ struct ServerConfig {
   int store_epsg = 0;            // projected CRS of posted events (0: the store's dominant one)
 
   double sse_heartbeat_s = 15;       // ": ping" comment interval on idle streams
+  double sse_write_timeout_s = 30;   // a live client that accepts no bytes this long is dropped
   std::size_t sse_max_queue = 4096;  // frames queued for a slow client before it is dropped
   std::size_t max_sse_clients = 20000;
   // Forecasts (server/forecasts.hpp).

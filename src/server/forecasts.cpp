@@ -300,9 +300,14 @@ Result<std::shared_ptr<const ForecastEntry>> ForecastService::Compute(const Fore
   return std::shared_ptr<const ForecastEntry>(std::move(e));
 }
 
-Result<std::shared_ptr<const ForecastEntry>> ForecastService::Get(const ForecastSpec& spec,
+Result<std::shared_ptr<const ForecastEntry>> ForecastService::Get(const ForecastSpec& requested,
                                                                   storage::EventStore& store) {
-  const std::string key = spec.Key();
+  // A request without a CRS gets the data's default one. Resolving it before the cache lookup
+  // makes /api/forecast (no crs) and /api/cells/{id} (the id names the CRS) share one entry, and
+  // so one fit and one stream of live updates.
+  ForecastSpec spec = requested;
+  if (!spec.epsg && default_epsg_.load() != 0) spec.epsg = default_epsg_.load();
+  std::string key = spec.Key();
   std::promise<Result<std::shared_ptr<const ForecastEntry>>> promise;
   {
     std::unique_lock lock(mu_);
@@ -324,6 +329,18 @@ Result<std::shared_ptr<const ForecastEntry>> ForecastService::Get(const Forecast
   }
   {
     std::lock_guard lock(mu_);
+    pending_.erase(key);
+    if (r && !spec.epsg) {
+      // First forecast without a CRS: remember the default and file the entry under it.
+      const int epsg = (*r)->result.grid.epsg();
+      default_epsg_.store(epsg);
+      auto resolved = std::make_shared<ForecastEntry>(**r);
+      resolved->spec.epsg = epsg;
+      r = std::shared_ptr<const ForecastEntry>(std::move(resolved));
+      last_access_.erase(key);
+      key = (*r)->spec.Key();
+      last_access_[key] = NowMs();
+    }
     if (r) {
       entries_[key] = *r;
       // Evict the least recently used beyond the cap.
@@ -336,7 +353,6 @@ Result<std::shared_ptr<const ForecastEntry>> ForecastService::Get(const Forecast
         entries_.erase(victim);
       }
     }
-    pending_.erase(key);
   }
   promise.set_value(r);
   return r;

@@ -138,6 +138,8 @@ class ForecastService {
   LiveHub& hub_;
   Metrics& metrics_;
   mutable std::mutex mu_;
+  // EPSG code of the data's default grid CRS, 0 until the first forecast without one is fitted.
+  std::atomic<int> default_epsg_{0};
   std::condition_variable cv_;
   std::map<std::string, std::shared_ptr<const ForecastEntry>> entries_;
   std::map<std::string, std::int64_t> last_access_;

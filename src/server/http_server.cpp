@@ -225,10 +225,13 @@ class Session {
     sub_id_ = impl_.service->hub().Subscribe(
         std::make_shared<Sink>(std::weak_ptr<Derived>(Self().shared_from_this())),
         r.event_stream_record_level, last_id);
+    // Start the close watch before the first write: a beast stream arms a new operation with
+    // the expiry set at that moment, and WriteNext sets one for the write. A read started after
+    // it would inherit that expiry and end every stream after 30 s.
+    WatchForClose();
     Enqueue(std::move(first), false);
     heartbeat_.emplace(Self().stream().get_executor());
     ArmHeartbeat();
-    WatchForClose();
   }
 
   void ArmHeartbeat() {
@@ -265,11 +268,18 @@ class Session {
   void WriteNext() {
     writing_ = true;
     // A client that stops reading must not pin a write forever.
-    beast::get_lowest_layer(Self().stream()).expires_after(impl_.Seconds(30));
+    beast::get_lowest_layer(Self().stream())
+        .expires_after(impl_.Seconds(impl_.config.sse_write_timeout_s));
     net::async_write(Self().stream(), net::buffer(*queue_.front()),
                      [self = Self().shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->queue_.pop_front();
-                       if (ec) return self->CloseStream();
+                       // The frame just written is still the front: CloseStream keeps it alive
+                       // while a write is in flight (its buffer is in use).
+                       if (!self->queue_.empty()) self->queue_.pop_front();
+                       if (ec || self->closed_) {
+                         self->writing_ = false;
+                         self->queue_.clear();
+                         return self->CloseStream();
+                       }
                        if (!self->queue_.empty()) return self->WriteNext();
                        self->writing_ = false;
                        beast::get_lowest_layer(self->stream()).expires_never();
@@ -282,7 +292,12 @@ class Session {
     closed_ = true;
     if (sub_id_) impl_.service->hub().Unsubscribe(sub_id_);
     if (heartbeat_) heartbeat_->cancel();
-    queue_.clear();
+    // A write in flight still reads the front frame's buffer; its completion frees it.
+    if (writing_) {
+      queue_.erase(std::next(queue_.begin()), queue_.end());
+    } else {
+      queue_.clear();
+    }
     Self().DoClose();
   }
 

@@ -368,8 +368,16 @@ TEST_F(Forecasts, LiveForecastFollowsPostedEventsWithoutRefit) {
   EXPECT_EQ(srv->service().forecasts().refits(), 0);  // no refit happened
   // The cell's risk rose by the model's near-repeat increment.
   auto cell_json = Get("/api/cells/" + cell + "?model=etas-grid&horizon=7d", "officer").Json();
-  // RecentFactor(theta, omega, 7 d) is about 0.3 for theta 0.35 .. 0.5 for theta 0.5.
-  EXPECT_GT(cell_json["forecast"]["recent"].get<double>(), 0.2);
+  // The event ends at the new origin, so it adds RecentFactor(theta, omega, 7 d) of the fitted
+  // model to its cell (plus the cell's earlier, decayed excitation: >= 0).
+  const auto& params = cell_json["forecast"]["parameters"];
+  ASSERT_TRUE(params.contains("theta") && params.contains("omega_per_day")) << cell_json.dump();
+  const double increment = models::self_exciting::RecentFactor(
+      params["theta"].get<double>(), params["omega_per_day"].get<double>(), 7.0);
+  EXPECT_GT(increment, 0.05) << "the simulated city is clustered (theta 0.5)";
+  EXPECT_GE(cell_json["forecast"]["recent"].get<double>(),
+            increment * (1 - 1e-4));  // a 1 s event: MeanExp ~ 1
+  EXPECT_LT(cell_json["forecast"]["recent"].get<double>(), increment + 0.05);
   // The refit (background, on demand here) replaces the live update and resets the counter.
   srv->service().forecasts().FlushForTesting(/*refit=*/true);
   EXPECT_EQ(srv->service().forecasts().refits(), 1);

@@ -360,6 +360,7 @@ void GetCell(Service& s, const std::shared_ptr<Exchange>& ex) {
                        {"band", e->bands[l]},
                        {"poisson_sd", std::sqrt(mean)},
                        {"explanation", PartsReason(bg, rc)},
+                       {"parameters", f.parameters},
                        {"stale", stale}};
   } else {
     out["forecast"] = nullptr;
