@@ -82,6 +82,7 @@ export class MapView {
   private windowTo = 0;
   private loadSeq = 0;
   private eventsTruncated = false;
+  private prefetch: Promise<Forecast> | null = null;
   private raster: GridRaster | null = null; // set when the forecast is drawn as an image
   private cellIndex = new Map<string, GeoJSON.Feature<GeoJSON.Polygon, import('./api').CellFeatureProps>>();
   // Measurements the end-to-end tests read (window.crimecast.metrics).
@@ -182,7 +183,12 @@ export class MapView {
     (this.$('#f-cell') as HTMLSelectElement).value = String(cfg.default_cell_m);
     this.applyHashParams();
     this.bindControls();
-    this.createMap();
+    // The first forecast is requested at once, while MapLibre and its worker start: the two
+    // overlap instead of adding up.
+    const p = this.readForm();
+    this.prefetch = getForecast({ ...p, category: p.category || undefined, at: p.at || undefined });
+    this.prefetch.catch(() => {}); // reported by loadAll
+    void this.createMap();
   }
 
   // Shareable views: #/map?model=kde&horizon=7d&cell=40&category=burglary&at=2025-05-01 presets
@@ -465,7 +471,9 @@ export class MapView {
     this.status('Loading the forecast… (the first request fits the model; this can take a few seconds)');
     const t0 = performance.now();
     try {
-      const f = await getForecast({ ...p, category: p.category || undefined, at: p.at || undefined });
+      const pre = this.prefetch;
+      this.prefetch = null;
+      const f = await (pre ?? getForecast({ ...p, category: p.category || undefined, at: p.at || undefined }));
       if (seq !== this.loadSeq) return;
       this.forecast = f;
       this.metrics.forecastFetchMs = performance.now() - t0;

@@ -71,6 +71,8 @@ try {
   await page.waitForFunction(() => document.querySelectorAll('button.hotspot').length > 0, null, { timeout: 60000 });
   m = await page.evaluate(() => ({ ...window.crimecast.map.metrics }));
   check(m.cells > 100, `sepp forecast drawn (${m.cells} cells)`);
+  // Hotspots and events are fetched once the cells are drawn.
+  await page.waitForFunction(() => window.crimecast.map.events.size > 0 && window.crimecast.map.visibleEvents.length > 0, null, { timeout: 60000 });
   const eventCount = await page.evaluate(() => window.crimecast.map.events.size);
   check(eventCount > 100, `events of the window loaded for clustering (${eventCount})`);
   await page.waitForFunction(() => document.querySelectorAll('.cluster-count').length > 0, null, { timeout: 10000 });
