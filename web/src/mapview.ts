@@ -837,7 +837,15 @@ export class MapView {
           .sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))
           .join(',')
       : '';
-    return `${p.model}|live|${p.horizon}|${p.cell}|0|${cats}`;
+    return `${p.model}|live|${p.horizon}|${p.cell}|*|${cats}`;
+  }
+
+  // Live message keys are "model|live|horizon|cell|epsg|categories" (server/forecasts.cpp); the
+  // client never picks a CRS, so any EPSG (the data's default) matches.
+  private keyMatches(key: string): boolean {
+    const a = key.split('|');
+    const b = this.forecastKey().split('|');
+    return a.length === b.length && a.every((x, i) => i === 4 || x === b[i]);
   }
 
   private onLiveForecast(msg: {
@@ -846,7 +854,7 @@ export class MapView {
     changed?: { cell_id: string; risk: number; recent: number; band: number }[];
     changed_cells?: number;
   }): void {
-    if (this.forecastParams.at || msg.key !== this.forecastKey()) return; // another forecast
+    if (this.forecastParams.at || !this.keyMatches(msg.key)) return; // another forecast
     if (msg.refit) {
       this.feed('The model was refit with the new events: reloading the forecast', 'info');
       void this.loadAll();
