@@ -83,6 +83,7 @@ export class MapView {
   private loadSeq = 0;
   private eventsTruncated = false;
   private prefetch: Promise<Forecast> | null = null;
+  private destroyed = false;
   private raster: GridRaster | null = null; // set when the forecast is drawn as an image
   private cellIndex = new Map<string, GeoJSON.Feature<GeoJSON.Polygon, import('./api').CellFeatureProps>>();
   // Measurements the end-to-end tests read (window.crimecast.metrics).
@@ -415,6 +416,7 @@ export class MapView {
     }
     let boundaryTimer = 0;
     m.on('moveend', () => {
+      if (this.destroyed) return;
       window.clearTimeout(boundaryTimer);
       boundaryTimer = window.setTimeout(() => void this.refreshBoundaries(), 250);
     });
@@ -759,6 +761,7 @@ export class MapView {
 
   // ---- boundaries ----
   private async refreshBoundaries(): Promise<void> {
+    if (this.destroyed) return;
     const m = this.map;
     this.cfg.boundaries.forEach((b, i) => {
       const on = this.boundaryOn.has(b.name);
@@ -771,6 +774,7 @@ export class MapView {
       const bbox = [bb.getWest(), bb.getSouth(), bb.getEast(), bb.getNorth()].map((v) => v.toFixed(5)).join(',');
       void getJson<GeoJSON.FeatureCollection>('/api/boundaries', { layer: b.name, bbox })
         .then((fc) => {
+          if (this.destroyed) return; // the page changed while the request was in flight
           if (!m.getSource(id)) {
             m.addSource(id, { type: 'geojson', data: fc });
             m.addLayer(
@@ -780,14 +784,16 @@ export class MapView {
                 source: id,
                 paint: { 'line-color': kBoundaryColors[i % 4], 'line-width': i === 0 ? 1 : 2.5, 'line-opacity': 0.8 },
               },
-              this.recordLevel ? 'events-clusters' : undefined,
+              m.getLayer('events-clusters') ? 'events-clusters' : undefined,
             );
           } else {
             (m.getSource(id) as maplibregl.GeoJSONSource).setData(fc);
             m.setLayoutProperty(id, 'visibility', 'visible');
           }
         })
-        .catch((e: Error) => this.status(`Boundaries (${b.name}) failed: ${e.message}`, true));
+        .catch((e: Error) => {
+          if (!this.destroyed) this.status(`Boundaries (${b.name}) failed: ${e.message}`, true);
+        });
     });
   }
 
@@ -935,6 +941,7 @@ export class MapView {
   }
 
   destroy(): void {
+    this.destroyed = true;
     this.setLive(false);
     this.map?.remove();
   }
