@@ -1,15 +1,20 @@
 # The README's commands, as thin wrappers over scripts/ and CMake presets.
 #   make run   install what is missing, build (release), make demo data, run the main job
 #   make test  build and run every default test (unit, integration, end-to-end)
-.PHONY: run test build setup demo asan fuzz bench format format-check clean
+.PHONY: run test build setup demo web asan fuzz bench format format-check clean
 
 JOBS ?= 2
 DEMO_DB ?= data/demo.db
 BUILD := build/release
 CLI := $(BUILD)/src/crimecast
 
-run: setup build demo
+run: setup build demo web
 	scripts/run-main
+
+# The web client (web/dist, served by `crimecast serve --static`): npm ci + npm run build when
+# node_modules or dist is missing or older than the sources.
+web:
+	scripts/build-web
 
 setup:
 	scripts/setup

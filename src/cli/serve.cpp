@@ -2,6 +2,7 @@
 //
 //   crimecast serve --db DB [--port 8080] [--bind 0.0.0.0] [--static web/dist]
 //                   [--tls-cert cert.pem --tls-key key.pem] [limits, see --help]
+//                   [--boundaries lsoa=lsoa.geojson ...] [--basemap-style URL]
 //
 // Stops gracefully on SIGTERM or SIGINT: stops accepting, finishes requests in flight, commits.
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -9,6 +10,9 @@
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "server/http_server.hpp"
@@ -20,6 +24,7 @@ struct Args {
   server::ServerConfig config;
   double idle_minutes = 30;
   double session_hours = 12;
+  std::vector<std::string> boundaries;  // NAME=FILE
 };
 
 // Each live client and each keep-alive connection is a file descriptor: a force's whole shift on
@@ -42,6 +47,24 @@ int Run(Args& a) {
   if (a.config.access.idle_timeout_s <= 0 || a.config.access.session_lifetime_s <= 0) {
     return ReportError({ErrorCode::kInvalidArgument, "session timeouts must be positive"});
   }
+  // Boundary layers are read on first use; a typo in a name or path is caught here, at start.
+  for (const auto& spec : a.boundaries) {
+    const auto eq = spec.find('=');
+    const std::string name = spec.substr(0, eq == std::string::npos ? 0 : eq);
+    const std::string file = eq == std::string::npos ? "" : spec.substr(eq + 1);
+    if (name.empty() || file.empty() ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
+      return ReportError({ErrorCode::kInvalidArgument,
+                          "--boundaries wants NAME=FILE with a lower-case name, e.g. "
+                          "lsoa=lsoa21.geojson; got '" +
+                              spec + "'"});
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) {
+      return ReportError({ErrorCode::kFileNotFound, "--boundaries " + name + ": no file " + file});
+    }
+    a.config.boundary_files.emplace_back(name, file);
+  }
   auto server = server::Server::Start(a.config);
   if (!server) return ReportError(server.error());
   std::printf("crimecast: serving on %s://%s:%u\n", (*server)->tls() ? "https" : "http",
@@ -62,6 +85,10 @@ CommandRegistrar reg("serve", [](CLI::App& app) -> Action {
   cmd->add_option("--static", c.static_dir, "directory of the web client (web/dist)");
   cmd->add_option("--tls-cert", c.tls_cert, "PEM certificate chain (enables HTTPS)");
   cmd->add_option("--tls-key", c.tls_key, "PEM private key");
+  cmd->add_option("--boundaries", args->boundaries,
+                  "boundary overlay NAME=FILE (any polygon file GDAL reads); repeatable");
+  cmd->add_option("--basemap-style", c.basemap_style,
+                  "MapLibre style URL for the web map's basemap (default: offline, none)");
   cmd->add_option("--io-threads", c.io_threads, "network threads")->capture_default_str();
   cmd->add_option("--workers", c.worker_threads, "handler threads")->capture_default_str();
   cmd->add_option("--max-body", c.max_body_bytes, "request body limit in bytes")

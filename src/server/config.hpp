@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/access/access_store.hpp"
 #include "core/access/disclosure.hpp"
@@ -50,6 +52,12 @@ struct ServerConfig {
 
   double drain_timeout_s = 10;  // graceful shutdown: wait this long for in-flight requests
   bool handle_signals = false;  // SIGTERM/SIGINT start a graceful shutdown (`crimecast serve`)
+
+  // Web client (GET /api/config, GET /api/boundaries). A MapLibre style URL for the basemap
+  // ("": the client's offline default, no external tiles), and the boundary layers the server
+  // offers as overlays: name -> polygon file GDAL reads (GeoJSON, GeoPackage, Shapefile, ...).
+  std::string basemap_style;
+  std::vector<std::pair<std::string, std::string>> boundary_files;
 };
 
 }  // namespace crimecast::server

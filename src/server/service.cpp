@@ -163,6 +163,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServerConfig& config) {
   AddHealthRoutes(s->router_);
   AddForecastRoutes(s->router_);
   AddBacktestRoutes(s->router_);
+  AddBoundaryRoutes(s->router_);
 
   Service* raw = s.get();
   s->metrics_.SetGauge("live_clients", "Open /api/live streams.", "",

@@ -15,6 +15,7 @@ void AddAuditRoutes(Router& router);     // GET /api/audit
 void AddHealthRoutes(Router& router);    // /healthz, /metrics, /api/openapi.json
 void AddForecastRoutes(Router& router);  // GET /api/forecast, /api/hotspots, /api/cells/{id}
 void AddBacktestRoutes(Router& router);  // POST /api/backtests, GET /api/backtests/{id}
+void AddBoundaryRoutes(Router& router);  // GET /api/boundaries, GET /api/config (web client)
 
 // GET of a file under ServerConfig::static_dir (web/dist), index.html for unknown paths.
 Response ServeStatic(const Service& service, const Request& request);
