@@ -326,6 +326,18 @@ TEST_F(Forecasts, HotspotsAndCellExplanations) {
   EXPECT_EQ(in_cell, direct);
   EXPECT_GT(direct, 0);
   EXPECT_EQ(c["history"]["total"], direct);
+  // The parts add up to the risk for every kind of model: naive-all gives only a background,
+  // naive-decay only a recent part, a self-exciting model both.
+  for (const char* model : {"naive-all", "naive-decay", "etas-grid"}) {
+    auto parts =
+        Get(fmt::format("/api/cells/{}?model={}&at=2024-05-20&horizon=7d", id, model), "analyst")
+            .Json()["forecast"];
+    ASSERT_TRUE(parts.is_object()) << model;
+    EXPECT_NEAR(parts["background"].get<double>() + parts["recent"].get<double>() +
+                    parts["other"].get<double>(),
+                parts["risk"].get<double>(), 1e-9 * (1 + parts["risk"].get<double>()))
+        << model << ": " << parts.dump();
+  }
   // Bad and far-away ids.
   EXPECT_EQ(Get("/api/cells/not-a-cell", "analyst").status, 400);
   auto far = Get("/api/cells/27700:200:1:1?model=naive-all&at=2024-05-20&horizon=7d", "analyst");

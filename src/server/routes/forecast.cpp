@@ -34,6 +34,20 @@ const spatial::Projection* ThreadProjection(int from, int to) {
   return slot.get();
 }
 
+// A cell's risk split into long-term background, recent (near-repeat) and other parts. Models
+// fill only the parts they have: a missing background is what the other parts leave of the
+// expected count (naive-decay, for example, gives only `recent`).
+struct RiskParts {
+  double background, recent, other;
+};
+RiskParts PartsOf(const models::Forecast& f, std::size_t l) {
+  const double rc = f.recent.empty() ? 0.0 : f.recent[l];
+  const double other = f.other.empty() ? 0.0 : f.other[l];
+  const double bg =
+      f.background.empty() ? std::max(0.0, f.expected[l] - rc - other) : f.background[l];
+  return {bg, rc, other};
+}
+
 bool PartnerOf(const Exchange& ex) { return access::AggregatesOnly(ex.principal->role); }
 
 // Reads the forecast parameters shared by the three endpoints. `cell_from_id` fixes the cell
@@ -262,8 +276,7 @@ void GetHotspots(Service& s, const std::shared_ptr<Exchange>& ex) {
   for (std::size_t k = 0; k < order.size(); ++k) {
     const auto l = static_cast<std::size_t>(order[k]);
     const spatial::CellIndex idx = g.IndexOfLocal(order[k]);
-    const double bg = f.background.empty() ? f.expected[l] : f.background[l];
-    const double rc = f.recent.empty() ? 0.0 : f.recent[l];
+    const auto [bg, rc, other] = PartsOf(f, l);
     nlohmann::json h = {{"rank", k + 1},
                         {"cell_id", g.IdOf(idx).ToString()},
                         {"risk", f.expected[l]},
@@ -345,8 +358,7 @@ void GetCell(Service& s, const std::shared_ptr<Exchange>& ex) {
   const TimePoint origin = e->effective_at;
   if (local >= 0) {
     const auto l = static_cast<std::size_t>(local);
-    const double bg = f.background.empty() ? f.expected[l] : f.background[l];
-    const double rc = f.recent.empty() ? 0.0 : f.recent[l];
+    const auto [bg, rc, other] = PartsOf(f, l);
     // Poisson: the expected count is also the variance; a 90 % interval for the count.
     const double mean = f.expected[l];
     out["forecast"] = {{"model", f.model},
@@ -356,7 +368,7 @@ void GetCell(Service& s, const std::shared_ptr<Exchange>& ex) {
                        {"risk", mean},
                        {"background", bg},
                        {"recent", rc},
-                       {"other", f.other.empty() ? 0.0 : f.other[l]},
+                       {"other", other},
                        {"band", e->bands[l]},
                        {"poisson_sd", std::sqrt(mean)},
                        {"explanation", PartsReason(bg, rc)},
