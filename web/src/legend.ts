@@ -1,11 +1,13 @@
 // Colours and legend. Risk bands use four steps of viridis (colour-blind safe, and ordered in
 // lightness, so they also read in greyscale print); events use Okabe-Ito vermillion and blue.
 
+// `alpha` scales the opacity slider per band: the many low-risk cells are drawn faintly, so
+// that the hot spots, not the bright lowest band, draw the eye (and the map stays readable).
 export const kBandClasses = [
-  { max: 1, label: 'Top 1 % of cells', color: '#440154' },
-  { max: 5, label: 'Top 1–5 %', color: '#31688e' },
-  { max: 10, label: 'Top 5–10 %', color: '#35b779' },
-  { max: 100, label: 'Other cells with risk', color: '#fde725' },
+  { max: 1, label: 'Top 1 % of cells', color: '#440154', alpha: 1 },
+  { max: 5, label: 'Top 1–5 %', color: '#31688e', alpha: 1 },
+  { max: 10, label: 'Top 5–10 %', color: '#35b779', alpha: 1 },
+  { max: 100, label: 'Other cells with risk', color: '#fde725', alpha: 0.3 },
 ] as const;
 
 export const kEventColor = '#d55e00'; // Okabe-Ito vermillion
@@ -44,9 +46,16 @@ export function bandColorExpression(): unknown {
   ];
 }
 
+// A MapLibre expression: the fill opacity of a cell, `opacity` (the slider) times its band's
+// alpha.
+export function bandOpacityExpression(opacity: number): unknown {
+  const band = ['coalesce', ['feature-state', 'band'], ['get', 'band'], 100];
+  return ['*', opacity, ['step', band, kBandClasses[0].alpha, 10.5, kBandClasses[3].alpha]];
+}
+
 export function legendHtml(recordLevel: boolean, boundaryNames: string[]): string {
   const bands = kBandClasses
-    .map((c) => `<li><span class="swatch" style="background:${c.color}"></span>${c.label}</li>`)
+    .map((c) => `<li><span class="swatch" style="background:${c.color};opacity:${c.alpha}"></span>${c.label}</li>`)
     .join('');
   const events = recordLevel
     ? `<h4>Events</h4><ul>

@@ -20,6 +20,7 @@ import { cellHtml, esc } from './cellpanel';
 import { exportBriefingPng, exportCsv, exportGeoJson, printBriefing, type ViewSnapshot } from './export';
 import {
   bandColorExpression,
+  bandOpacityExpression,
   bandLabel,
   kBoundaryColors,
   kClusterColor,
@@ -311,7 +312,7 @@ export class MapView {
       source: 'forecast',
       paint: {
         'fill-color': bandColorExpression() as maplibregl.ExpressionSpecification,
-        'fill-opacity': 0.7,
+        'fill-opacity': bandOpacityExpression(0.7) as maplibregl.ExpressionSpecification,
         'fill-antialias': false,
       },
     });
@@ -742,7 +743,7 @@ export class MapView {
 
   private applyOpacity(): void {
     const v = Number(this.$<HTMLInputElement>('#l-opacity').value) / 100;
-    this.map.setPaintProperty('cells-fill', 'fill-opacity', v);
+    this.map.setPaintProperty('cells-fill', 'fill-opacity', bandOpacityExpression(v) as maplibregl.ExpressionSpecification);
     if (this.map.getLayer('cells-raster')) this.map.setPaintProperty('cells-raster', 'raster-opacity', v);
   }
 

@@ -87,12 +87,13 @@ export function buildRaster(cells: Cell[]): GridRaster | null {
   cells.forEach((c, i) => {
     const [ix, iy] = idx[i];
     byIndex.set(`${ix}:${iy}`, c);
-    const rgb = kRgb[Math.max(0, kBandClasses.findIndex((b) => (c.properties.band ?? 100) <= b.max))];
+    const k = Math.max(0, kBandClasses.findIndex((b) => (c.properties.band ?? 100) <= b.max));
+    const rgb = kRgb[k];
     const o = 4 * ((iy1 - iy) * width + (ix - ix0));
     img.data[o] = rgb[0];
     img.data[o + 1] = rgb[1];
     img.data[o + 2] = rgb[2];
-    img.data[o + 3] = 255;
+    img.data[o + 3] = Math.round(255 * kBandClasses[k].alpha);
   });
   g.putImageData(img, 0, 0);
   return {
@@ -112,8 +113,11 @@ export function buildRaster(cells: Cell[]): GridRaster | null {
     },
     paint(cell) {
       const [ix, iy] = indexOf(cell.properties.cell_id);
-      const rgb = kRgb[Math.max(0, kBandClasses.findIndex((b) => (cell.properties.band ?? 100) <= b.max))];
-      g.fillStyle = `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`;
+      const k = Math.max(0, kBandClasses.findIndex((b) => (cell.properties.band ?? 100) <= b.max));
+      const rgb = kRgb[k];
+      // Replace the pixel (a translucent fill would blend with the old band's colour).
+      g.clearRect(ix - ix0, iy1 - iy, 1, 1);
+      g.fillStyle = `rgba(${rgb[0]},${rgb[1]},${rgb[2]},${kBandClasses[k].alpha})`;
       g.fillRect(ix - ix0, iy1 - iy, 1, 1);
     },
   };
