@@ -29,18 +29,6 @@ double ElapsedSeconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
-// PROJ objects are per thread.
-const spatial::Projection* ThreadProjection(int from, int to) {
-  thread_local std::map<std::pair<int, int>, std::unique_ptr<spatial::Projection>> cache;
-  auto& slot = cache[{from, to}];
-  if (!slot) {
-    auto p = spatial::Projection::Create(from, to);
-    if (!p) return nullptr;
-    slot = std::make_unique<spatial::Projection>(std::move(*p));
-  }
-  return slot.get();
-}
-
 // Adds weight x N((cx, cy), s^2 I) integrated over each grid cell within 4 s (the same exact
 // Gaussian cell masses as the sepp model), recording the cells touched.
 void AddGaussian(const spatial::Grid& grid, double cx, double cy, double s, double weight,
@@ -122,7 +110,8 @@ std::shared_ptr<ForecastEntry> ApplyNearRepeat(const ForecastEntry& entry,
   };
   std::vector<Point> pts;
   std::int64_t new_t = entry.effective_at.time_since_epoch().count();
-  const spatial::Projection* proj = ThreadProjection(spatial::kWgs84, grid.epsg());
+  auto proj_lease = spatial::LeaseProjection(spatial::kWgs84, grid.epsg());
+  const spatial::Projection* proj = proj_lease ? proj_lease->get() : nullptr;
   for (const Event& e : events) {
     if (!e.Located() || e.out_of_area || proj == nullptr) continue;
     if (!entry.spec.categories.empty() &&
@@ -442,7 +431,8 @@ void ForecastService::ApplyLiveUpdates(std::vector<Event> events) {
     }
     // Broadcast the changed cells, and alerts for cells that entered the top 1 % band.
     const spatial::Grid& g = next->result.grid;
-    const spatial::Projection* inv = ThreadProjection(g.epsg(), spatial::kWgs84);
+    auto inv_lease = spatial::LeaseProjection(g.epsg(), spatial::kWgs84);
+    const spatial::Projection* inv = inv_lease ? inv_lease->get() : nullptr;
     std::string msg = fmt::format(
         "{{\"key\":\"{}\",\"model\":\"{}\",\"model_used\":\"{}\",\"at\":\"{}\",\"horizon\":\"{}\","
         "\"cell_m\":{:g},\"crs\":\"EPSG:{}\",\"live_events\":{},\"changed\":[",

@@ -23,17 +23,6 @@
 namespace crimecast::server {
 namespace {
 
-const spatial::Projection* ThreadProjection(int from, int to) {
-  thread_local std::map<std::pair<int, int>, std::unique_ptr<spatial::Projection>> cache;
-  auto& slot = cache[{from, to}];
-  if (!slot) {
-    auto p = spatial::Projection::Create(from, to);
-    if (!p) return nullptr;
-    slot = std::make_unique<spatial::Projection>(std::move(*p));
-  }
-  return slot.get();
-}
-
 // A cell's risk split into long-term background, recent (near-repeat) and other parts. Models
 // fill only the parts they have: a missing background is what the other parts leave of the
 // expected count (naive-decay, for example, gives only `recent`).
@@ -188,8 +177,10 @@ struct NearEvent {
 Result<std::vector<NearEvent>> EventsNear(storage::EventStore& store, int epsg, double x, double y,
                                           double radius_m, TimePoint from, TimePoint to,
                                           std::size_t limit) {
-  const spatial::Projection* inv = ThreadProjection(epsg, spatial::kWgs84);
-  const spatial::Projection* fwd = ThreadProjection(spatial::kWgs84, epsg);
+  auto inv_lease = spatial::LeaseProjection(epsg, spatial::kWgs84);
+  const spatial::Projection* inv = inv_lease ? inv_lease->get() : nullptr;
+  auto fwd_lease = spatial::LeaseProjection(spatial::kWgs84, epsg);
+  const spatial::Projection* fwd = fwd_lease ? fwd_lease->get() : nullptr;
   if (!inv || !fwd) return Fail(ErrorCode::kBadCrs, fmt::format("EPSG:{} unusable", epsg));
   double lon_min = 180, lon_max = -180, lat_min = 90, lat_max = -90;
   for (double dx : {-radius_m, radius_m}) {
@@ -266,7 +257,8 @@ void GetHotspots(Service& s, const std::shared_ptr<Exchange>& ex) {
   });
   if (order.size() > static_cast<std::size_t>(*n)) order.resize(static_cast<std::size_t>(*n));
   const bool records = access::Allowed(ex->principal->role, access::Permission::kReadRecords);
-  const spatial::Projection* inv = ThreadProjection(g.epsg(), spatial::kWgs84);
+  auto inv_lease = spatial::LeaseProjection(g.epsg(), spatial::kWgs84);
+  const spatial::Projection* inv = inv_lease ? inv_lease->get() : nullptr;
   auto lease = s.pool().Acquire();
   if (!lease) return ex->Finish(s, ErrorResponse(lease.error()));
   nlohmann::json hot = nlohmann::json::array();
@@ -341,7 +333,8 @@ void GetCell(Service& s, const std::shared_ptr<Exchange>& ex) {
   const auto& g = e->result.grid;
   const spatial::CellIndex idx = id->index;
   const std::int64_t local = g.LocalOf(idx);
-  const spatial::Projection* inv = ThreadProjection(id->epsg, spatial::kWgs84);
+  auto inv_lease = spatial::LeaseProjection(id->epsg, spatial::kWgs84);
+  const spatial::Projection* inv = inv_lease ? inv_lease->get() : nullptr;
   if (!inv) return ex->Finish(s, ErrorResponse(ErrorCode::kBadCrs, "unusable CRS"));
   nlohmann::json polygon = nlohmann::json::array();
   const double x0 = g.CornerX(idx), y0 = g.CornerY(idx), sz = g.size_m();
