@@ -10,6 +10,7 @@
 #include <numbers>
 
 #include "core/models/self_exciting_common.hpp"
+#include "core/models/sepp.hpp"
 #include "core/spatial/projection.hpp"
 #include "core/storage/sqlite_event_store.hpp"
 #include "server/error_response.hpp"
@@ -27,33 +28,6 @@ std::int64_t NowMs() {
 
 double ElapsedSeconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-
-// Adds weight x N((cx, cy), s^2 I) integrated over each grid cell within 4 s (the same exact
-// Gaussian cell masses as the sepp model), recording the cells touched.
-void AddGaussian(const spatial::Grid& grid, double cx, double cy, double s, double weight,
-                 std::vector<double>& out, std::vector<std::int64_t>& touched) {
-  const double size = grid.size_m();
-  const std::int64_t ix_lo =
-      std::max(grid.ix0(), static_cast<std::int64_t>(std::floor((cx - 4 * s) / size)));
-  const std::int64_t ix_hi = std::min(grid.ix0() + grid.nx() - 1,
-                                      static_cast<std::int64_t>(std::floor((cx + 4 * s) / size)));
-  const std::int64_t iy_lo =
-      std::max(grid.iy0(), static_cast<std::int64_t>(std::floor((cy - 4 * s) / size)));
-  const std::int64_t iy_hi = std::min(grid.iy0() + grid.ny() - 1,
-                                      static_cast<std::int64_t>(std::floor((cy + 4 * s) / size)));
-  if (ix_lo > ix_hi || iy_lo > iy_hi) return;
-  auto cdf = [&](double v) { return 0.5 * std::erfc(-v / (s * std::numbers::sqrt2)); };
-  for (std::int64_t iy = iy_lo; iy <= iy_hi; ++iy) {
-    const double y0 = static_cast<double>(iy) * size;
-    const double my = (cdf(y0 + size - cy) - cdf(y0 - cy)) * weight;
-    for (std::int64_t ix = ix_lo; ix <= ix_hi; ++ix) {
-      const double x0 = static_cast<double>(ix) * size;
-      const std::int64_t local = grid.LocalOf(spatial::CellIndex{ix, iy});
-      out[static_cast<std::size_t>(local)] += my * (cdf(x0 + size - cx) - cdf(x0 - cx));
-      touched.push_back(local);
-    }
-  }
 }
 
 Result<void> Serialise(ForecastEntry& e) {
@@ -145,6 +119,7 @@ std::shared_ptr<ForecastEntry> ApplyNearRepeat(const ForecastEntry& entry,
   for (double& r : f.recent) r *= decay;
 
   std::vector<std::int64_t> touched;
+  std::vector<double> mass_x, mass_y;  // scratch of SpreadGaussian
   const double recent_factor = models::self_exciting::RecentFactor(theta, omega, h);
   for (const Point& p : pts) {
     const double u = (static_cast<double>(new_t) - p.b) / kDay;  // time since the event ended
@@ -163,10 +138,11 @@ std::shared_ptr<ForecastEntry> ApplyNearRepeat(const ForecastEntry& entry,
       const double first = theta * zt * e * -std::expm1(-omega * std::min(h, tc - u));
       const double first_untruncated = theta * -std::expm1(-omega * h);
       const double cascade = first_untruncated > 0 ? recent_factor / first_untruncated : 1.0;
-      AddGaussian(grid, p.x, p.y, entry.sigma_m, first, f.recent, touched);
+      models::sepp::SpreadGaussian(grid, p.x, p.y, entry.sigma_m, first, f.recent, mass_x, mass_y,
+                                   &touched);
       if (cascade > 1) {
-        AddGaussian(grid, p.x, p.y, entry.sigma_m * std::numbers::sqrt2, first * (cascade - 1),
-                    f.recent, touched);
+        models::sepp::SpreadGaussian(grid, p.x, p.y, entry.sigma_m * std::numbers::sqrt2,
+                                     first * (cascade - 1), f.recent, mass_x, mass_y, &touched);
       }
     }
   }

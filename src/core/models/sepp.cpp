@@ -499,37 +499,9 @@ Fit FitSepp(const self_exciting::PreparedEvents& events, const Settings& setting
   return fit;
 }
 
-}  // namespace crimecast::models::sepp
-
-namespace crimecast::models {
-namespace {
-
-using self_exciting::OptionSpec;
-
-const std::vector<OptionSpec>& SeppOptionSpecs() {
-  static const std::vector<OptionSpec> specs = {
-      {"window_days", 365, 0, 36600},  // fitting window; 0 = all history
-      {"max_iterations", 200, 1, 100000},
-      {"tolerance", 1e-5, 1e-12, 0.1},
-      {"min_events", 30, 1, 1e9},
-      {"min_theta", 0.02, 0, 0.5},
-      {"min_lr", 20, 0, 1e9},
-      {"max_theta", 0.95, 0.5, 0.999},
-      {"max_days", 60, 1, 3650},           // temporal truncation bound (days)
-      {"max_distance_m", 500, 10, 50000},  // spatial truncation bound (metres)
-      {"bg_bandwidth_m", 0, 0, 20000},     // 0: automatic
-      {"initial_theta", 0.3, 0.01, 0.95},
-      {"initial_mean_delay_days", 0, 0, 3650},
-      {"initial_sigma_m", 100, 1, 20000},
-      {"fallback_half_life_days", 180, 1, 3650},
-  };
-  return specs;
-}
-
-// Adds weight * N2(centre, s^2 I) integrated over each grid cell (cells within 4 s).
 void SpreadGaussian(const spatial::Grid& grid, double cx, double cy, double s, double weight,
                     std::vector<double>& out, std::vector<double>& mass_x,
-                    std::vector<double>& mass_y) {
+                    std::vector<double>& mass_y, std::vector<std::int64_t>* touched) {
   const double size = grid.size_m();
   const std::int64_t ix_lo =
       std::max(grid.ix0(), static_cast<std::int64_t>(std::floor((cx - 4 * s) / size)));
@@ -556,8 +528,36 @@ void SpreadGaussian(const spatial::Grid& grid, double cx, double cy, double s, d
     const std::int64_t row = (iy - grid.iy0()) * grid.nx() - grid.ix0();
     for (std::int64_t ix = ix_lo; ix <= ix_hi; ++ix) {
       out[static_cast<std::size_t>(row + ix)] += my * mass_x[static_cast<std::size_t>(ix - ix_lo)];
+      if (touched) touched->push_back(row + ix);
     }
   }
+}
+
+}  // namespace crimecast::models::sepp
+
+namespace crimecast::models {
+namespace {
+
+using self_exciting::OptionSpec;
+
+const std::vector<OptionSpec>& SeppOptionSpecs() {
+  static const std::vector<OptionSpec> specs = {
+      {"window_days", 365, 0, 36600},  // fitting window; 0 = all history
+      {"max_iterations", 200, 1, 100000},
+      {"tolerance", 1e-5, 1e-12, 0.1},
+      {"min_events", 30, 1, 1e9},
+      {"min_theta", 0.02, 0, 0.5},
+      {"min_lr", 20, 0, 1e9},
+      {"max_theta", 0.95, 0.5, 0.999},
+      {"max_days", 60, 1, 3650},           // temporal truncation bound (days)
+      {"max_distance_m", 500, 10, 50000},  // spatial truncation bound (metres)
+      {"bg_bandwidth_m", 0, 0, 20000},     // 0: automatic
+      {"initial_theta", 0.3, 0.01, 0.95},
+      {"initial_mean_delay_days", 0, 0, 3650},
+      {"initial_sigma_m", 100, 1, 20000},
+      {"fallback_half_life_days", 180, 1, 3650},
+  };
+  return specs;
 }
 
 class SeppModel final : public Model {
@@ -713,10 +713,10 @@ class SeppModel final : public Model {
       const double first =
           ev.weight[j] * fit.theta * zt * e * -std::expm1(-fit.omega * std::min(h, tc - u));
       if (first <= 0) continue;
-      SpreadGaussian(grid, ev.x[j], ev.y[j], fit.sigma, first, f.recent, mass_x, mass_y);
+      sepp::SpreadGaussian(grid, ev.x[j], ev.y[j], fit.sigma, first, f.recent, mass_x, mass_y);
       if (cascade > 1) {
-        SpreadGaussian(grid, ev.x[j], ev.y[j], fit.sigma * std::numbers::sqrt2,
-                       first * (cascade - 1), f.recent, mass_x, mass_y);
+        sepp::SpreadGaussian(grid, ev.x[j], ev.y[j], fit.sigma * std::numbers::sqrt2,
+                             first * (cascade - 1), f.recent, mass_x, mass_y);
       }
     }
     for (std::size_t c = 0; c < cells; ++c) f.expected[c] = f.background[c] + f.recent[c];

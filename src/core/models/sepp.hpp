@@ -122,4 +122,12 @@ struct Fit {
 
 Fit FitSepp(const self_exciting::PreparedEvents& events, const Settings& settings);
 
+// Adds weight x N2((cx, cy), s^2 I) integrated exactly over each cell of `grid` within 4 s of
+// the centre to `out` (indexed by local cell; s in metres, > 0). The forecast's triggering
+// term and the server's live updates both spread an event's offspring this way. When `touched`
+// is given, the local index of every cell added to is appended. mass_x and mass_y are scratch.
+void SpreadGaussian(const spatial::Grid& grid, double cx, double cy, double s, double weight,
+                    std::vector<double>& out, std::vector<double>& mass_x,
+                    std::vector<double>& mass_y, std::vector<std::int64_t>* touched = nullptr);
+
 }  // namespace crimecast::models::sepp
