@@ -353,12 +353,19 @@ class SqliteBatchWriter final : public BatchWriter {
     return {};
   }
 
+  // Why the cache goes back to 64 MiB and the sorter gets a second thread first: CREATE INDEX
+  // sorts runs of up to the cache's size in memory; 7 million keys in one 512 MiB run are
+  // linked-list merge-sorted with a cache miss per step, while 64 MiB runs merged by two threads
+  // built the national year's time index in 2.7 s instead of 4.2 s (sqlite3 shell, same file).
   Result<void> RebuildDroppedIndexes() {
+    if (dropped_indexes_.empty()) return {};
+    RestoreCacheSize();
+    if (auto r = Exec(db_, "PRAGMA threads=2"); !r) return r;
     for (const std::string& sql : dropped_indexes_) {
       if (auto r = Exec(db_, sql.c_str()); !r) return r;
     }
     dropped_indexes_.clear();
-    return {};
+    return Exec(db_, "PRAGMA threads=0");
   }
 
   void RestoreCacheSize() {
