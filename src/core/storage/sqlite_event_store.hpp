@@ -13,7 +13,10 @@
 //
 // Import cost (docs/decisions/0007-import-speed.md): BatchWriter::WriteMany inserts 32 rows per
 // INSERT statement and looks rows up only when a block had a conflict; new databases use 8 KiB
-// pages; the WAL is checkpointed every 16,384 pages rather than 1,000.
+// pages; the WAL is checkpointed every 16,384 pages rather than 1,000. A batch that grows large
+// against the table (at least bulk_rows() inserted rows, and at least as many as the table held
+// before it) takes the bulk path: the time and Z-order indexes are dropped inside the batch's
+// transaction and re-created at Commit, and the page cache grows to 512 MiB for the batch.
 //
 // Threading: one SqliteEventStore is one SQLite connection opened in no-mutex mode; use it from
 // one thread at a time. Open one store per thread for concurrent readers (WAL lets them run
@@ -52,6 +55,11 @@ class SqliteEventStore final : public EventStore {
   Result<TimeInterval> Extent() override;
   Result<int> DominantEpsg() override;
 
+  // Inserted rows of one batch after which the bulk path may start (see above); 0 disables it.
+  static constexpr std::int64_t kDefaultBulkRows = 200'000;
+  std::int64_t bulk_rows() const { return bulk_rows_; }
+  void set_bulk_rows(std::int64_t rows) { bulk_rows_ = rows; }
+
   int SchemaVersion() const;
   sqlite3* handle() { return db_; }  // for tests and integrity checks
   Result<std::string> IntegrityCheck();
@@ -59,6 +67,7 @@ class SqliteEventStore final : public EventStore {
  private:
   explicit SqliteEventStore(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
+  std::int64_t bulk_rows_ = kDefaultBulkRows;
 };
 
 }  // namespace crimecast::storage

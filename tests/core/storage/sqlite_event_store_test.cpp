@@ -224,6 +224,103 @@ TEST(SqliteEventStore, WriteManyMatchesWriteRowByRow) {
   EXPECT_EQ(Dump(*row_store), Dump(*block_store));
 }
 
+std::vector<std::string> EventIndexes(SqliteEventStore& store) {
+  std::vector<std::string> out;
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(store.handle(),
+                     "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' "
+                     "AND sql IS NOT NULL ORDER BY name",
+                     -1, &st, nullptr);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  }
+  sqlite3_finalize(st);
+  return out;
+}
+
+std::int64_t CacheSize(SqliteEventStore& store) {
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(store.handle(), "PRAGMA cache_size", -1, &st, nullptr);
+  sqlite3_step(st);
+  const std::int64_t v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+// The bulk path (indexes dropped mid-batch, re-created at Commit) must store exactly what the
+// row-by-row path stores, leave the indexes complete, and leave them in place when the batch is
+// rolled back. A threshold of 40 rows makes the first batch switch to it part-way through, with
+// duplicates and merges written after the switch.
+TEST(SqliteEventStore, BulkPathMatchesRowByRowAndKeepsIndexes) {
+  std::vector<std::vector<Event>> batches(3);
+  for (int i = 0; i < 300; ++i) {
+    batches[0].push_back(MakeEvent(fmt::format("c{}", i), "2024-01", -3.0 + i * 1e-3, 51.6));
+    if (i % 7 == 0) batches[0].push_back(batches[0].back());
+    if (i == 250) batches[0].push_back(MakeEvent("c3", "2024-02", -3.0, 51.6, "Charged"));
+  }
+  for (int i = 250; i < 900; ++i) {  // large against the table: also bulk
+    batches[1].push_back(
+        MakeEvent(fmt::format("c{}", i), "2024-03", -2.0 + i * 1e-3, 51.2, "Charged"));
+    if (i % 11 == 0) batches[1].push_back(MakeEvent(fmt::format("c{}", i), "2023-12", NAN, NAN));
+  }
+  batches[2] = {MakeEvent("late", "2024-04", -3.5, 51.9), MakeEvent("c1", "2024-04", -3, 51.6)};
+
+  auto row_store = OpenTemp("bulk_rows");
+  row_store->set_bulk_rows(0);
+  auto bulk_store = OpenTemp("bulk");
+  bulk_store->set_bulk_rows(40);
+  const auto indexes = EventIndexes(*row_store);
+  ASSERT_EQ(indexes, (std::vector<std::string>{"events_key", "events_time", "events_zkey"}));
+  for (const auto& batch : batches) {
+    auto wr = row_store->BeginBatch({.source = "police-uk", .format = "police-uk"});
+    auto wb = bulk_store->BeginBatch({.source = "police-uk", .format = "police-uk"});
+    ASSERT_TRUE(wr && wb);
+    std::vector<WriteOutcome> by_row;
+    for (const Event& e : batch) by_row.push_back(*(*wr)->Write(e));
+    std::vector<WriteOutcome> by_bulk;
+    for (std::size_t i = 0; i < batch.size(); i += 50) {
+      std::vector<WriteOutcome> part;
+      const std::span<const Event> chunk(batch.data() + i,
+                                         std::min<std::size_t>(50, batch.size() - i));
+      ASSERT_TRUE((*wb)->WriteMany(chunk, part));
+      by_bulk.insert(by_bulk.end(), part.begin(), part.end());
+    }
+    EXPECT_EQ(by_row, by_bulk);
+    ASSERT_TRUE((*wr)->Commit({}));
+    ASSERT_TRUE((*wb)->Commit({}));
+    EXPECT_EQ(EventIndexes(*bulk_store), indexes);
+    EXPECT_EQ(CacheSize(*bulk_store), -65536);
+  }
+  EXPECT_EQ(Dump(*row_store), Dump(*bulk_store));
+  EXPECT_EQ(*bulk_store->IntegrityCheck(), "ok");
+  EventFilter march;
+  march.from = ParseMonth("2024-03")->start;
+  march.to = ParseMonth("2024-04")->start;
+  EventFilter box;
+  box.bbox = std::array<double, 4>{-1.5, 51.1, -1.2, 51.3};
+  EXPECT_GT(*bulk_store->Count(march), 500);
+  EXPECT_EQ(*bulk_store->Count(march), *row_store->Count(march));
+  EXPECT_GT(*bulk_store->Count(box), 200);
+  EXPECT_EQ(*bulk_store->Count(box), *row_store->Count(box));
+
+  // A bulk batch that is abandoned rolls back with its index drops.
+  const std::int64_t before = *bulk_store->Count({});
+  {
+    auto w = bulk_store->BeginBatch({.source = "police-uk", .format = "police-uk"});
+    ASSERT_TRUE(w);
+    std::vector<Event> many;
+    for (int i = 0; i < 2000; ++i)
+      many.push_back(MakeEvent(fmt::format("r{}", i), "2024-05", -3, 51));
+    std::vector<WriteOutcome> out;
+    ASSERT_TRUE((*w)->WriteMany(many, out));
+    EXPECT_LT(EventIndexes(*bulk_store).size(), indexes.size());  // the switch happened
+  }
+  EXPECT_EQ(EventIndexes(*bulk_store), indexes);
+  EXPECT_EQ(CacheSize(*bulk_store), -65536);
+  EXPECT_EQ(*bulk_store->Count({}), before);
+  EXPECT_EQ(*bulk_store->IntegrityCheck(), "ok");
+}
+
 // Two different records whose keys hash alike must stay two events: the second takes the next
 // key, and both are found again (as duplicates) on re-import, row by row and in blocks.
 TEST(SqliteEventStore, KeyHashCollisionKeepsBothRecords) {
