@@ -238,6 +238,7 @@ export interface CellExplanation {
     other: number;
     band: number;
     poisson_sd: number;
+    parameters?: Record<string, number>; // the fitted model's parameters by name
     explanation: string;
     stale: boolean;
   };

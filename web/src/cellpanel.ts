@@ -57,6 +57,16 @@ export function cellHtml(c: CellExplanation, recordLevel: boolean): string {
         <tr><th scope="row">Covariates / other terms</th><td>${fmt(f.other ?? 0, 3)}</td><td>${pct(f.other ?? 0)} %</td></tr>
       </table>
       <p class="muted">Model ${esc(f.model_used)}, origin ${esc(f.origin.slice(0, 16).replace('T', ' '))} UTC${f.stale ? ' · <strong>stale: a refit is pending</strong>' : ''}</p>`);
+    // The fitted parameters (e.g. a self-exciting model's branching ratio theta and decay
+    // omega), for analysts who want to see what the model learned; collapsed by default.
+    const params = Object.entries(f.parameters ?? {}).filter(([, v]) => Number.isFinite(v));
+    if (params.length) {
+      const rows = params
+        .slice(0, 24)
+        .map(([k, v]) => `<tr><th scope="row"><code>${esc(k)}</code></th><td>${fmt(v, 4)}</td></tr>`)
+        .join('');
+      parts.push(`<details class="params"><summary>Fitted model parameters (${params.length})</summary><table class="parts">${rows}</table></details>`);
+    }
   }
   const months = c.history.months.map((m) => m.month);
   const values = c.history.months.map((m) => m.events);

@@ -156,6 +156,11 @@ try {
   const risk1 = await page.evaluate(() => window.crimecast.map.hotspots[0].risk);
   const shown = /90 % interval: (\d+)–(\d+)/.exec(await page.textContent('#panel-cell .expected'));
   check(shown && Number(shown[1]) === quantile(risk1, 0.05) && Number(shown[2]) === quantile(risk1, 0.95), `the panel's 90 % interval ${shown?.[1]}–${shown?.[2]} is the Poisson(${risk1.toFixed(3)}) 5 %–95 % quantiles`);
+  {
+    // The fitted parameters (sepp: theta, omega, sigma, ...) are listed, collapsed.
+    const params = await page.textContent('#panel-cell details.params').catch(() => '');
+    check(/theta/.test(params ?? ''), 'the explanation lists the fitted model parameters (theta)');
+  }
   await idle(page);
   await shot(page, '04-analyst-cell-explanation', 'analyst: hotspot 1 selected, map flown to it, explanation panel with 90 % interval, parts, sparkline, nearby events');
 
