@@ -2,13 +2,13 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
 #include "core/models/features.hpp"
+#include "core/models/grid_ops.hpp"
 
 namespace crimecast::models {
 namespace {
@@ -51,13 +51,9 @@ class AutoModel final : public Model {
   std::string_view name() const override { return "auto"; }
 
   Result<Forecast> Predict(const History& history, const ForecastRequest& request) override {
-    if (opt_.threads > 0) {
-      tbb::task_arena arena(opt_.threads);
-      Result<Forecast> out = Fail(ErrorCode::kInternal, "not run");
-      arena.execute([&] { out = Run(history, request); });
-      return out;
-    }
-    return Run(history, request);
+    Result<Forecast> out = Fail(ErrorCode::kInternal, "not run");
+    WithThreads(opt_.threads, [&] { out = Run(history, request); });
+    return out;
   }
 
  private:

@@ -13,6 +13,8 @@
 #include <numeric>
 #include <thread>
 
+#include "core/models/grid_ops.hpp"
+
 namespace crimecast::models {
 namespace {
 
@@ -542,13 +544,9 @@ class LearnedModel final : public Model {
   std::string_view name() const override { return "learned"; }
 
   Result<Forecast> Predict(const History& history, const ForecastRequest& request) override {
-    if (opt_.threads > 0) {
-      tbb::task_arena arena(opt_.threads);
-      Result<Forecast> out = Fail(ErrorCode::kInternal, "not run");
-      arena.execute([&] { out = Run(history, request); });
-      return out;
-    }
-    return Run(history, request);
+    Result<Forecast> out = Fail(ErrorCode::kInternal, "not run");
+    WithThreads(opt_.threads, [&] { out = Run(history, request); });
+    return out;
   }
 
  private:
