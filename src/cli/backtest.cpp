@@ -13,6 +13,7 @@
 #include "cli/common.hpp"
 #include "cli/model_args.hpp"
 #include "core/evaluation/report.hpp"
+#include "core/models/covariate_layers.hpp"
 #include "core/models/forecast_job.hpp"
 #include "core/models/registry.hpp"
 #include "core/spatial/boundaries.hpp"
@@ -145,6 +146,10 @@ int Run(const Args& a) {
       spatial::Grid::Covering(*epsg, a.cell, min_x, min_y, max_x, max_y, models::kMaxForecastCells);
   if (!grid) return ReportError(grid.error());
   config.grid = *grid;
+  // Every stored covariate layer, rasterised once on the backtest grid (static: no look-ahead).
+  auto covariates = models::CovariatesForGrid(**store, *grid);
+  if (!covariates) return ReportError(covariates.error());
+  config.covariates = *covariates;
   if (!a.boundary.empty()) {
     // The active area becomes the cells whose centre lies inside the boundary (all features).
     auto boundaries = spatial::Boundaries::Load(a.boundary);
@@ -185,6 +190,13 @@ int Run(const Args& a) {
     std::fprintf(stderr, "backtest: %zu models, grid %lld x %lld of %g m (EPSG:%d), %zu events\n",
                  config.models.size(), static_cast<long long>(grid->nx()),
                  static_cast<long long>(grid->ny()), grid->size_m(), grid->epsg(), points->size());
+    if (config.covariates) {
+      for (std::size_t k = 0; k < config.covariates->layers.size(); ++k) {
+        std::fprintf(stderr, "backtest: covariate layer %s: %lld cells with a value\n",
+                     config.covariates->layers[k].name.c_str(),
+                     static_cast<long long>(config.covariates->cells_with_value[k]));
+      }
+    }
   }
   auto result = evaluation::RunBacktest(std::move(*points), config);
   if (!result) return ReportError(result.error());

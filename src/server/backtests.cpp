@@ -10,6 +10,7 @@
 
 #include "core/access/credentials.hpp"
 #include "core/evaluation/report.hpp"
+#include "core/models/covariate_layers.hpp"
 #include "core/models/forecast_job.hpp"
 #include "core/models/registry.hpp"
 #include "core/spatial/projection.hpp"
@@ -238,6 +239,10 @@ void BacktestRunner::Run(const std::string& id) {
                                       models::kMaxForecastCells);
   if (!grid) return fail(grid.error());
   config.grid = *grid;
+  // The stored area covariate layers, as `crimecast backtest` uses them.
+  auto covariates = models::CovariatesForGrid(**store, *grid);
+  if (!covariates) return fail(covariates.error());
+  config.covariates = *covariates;
   config.progress = [this, &id](const evaluation::BacktestProgress& p) {
     std::lock_guard lock(mu_);
     BacktestJob& j = jobs_[id];

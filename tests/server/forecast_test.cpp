@@ -4,15 +4,18 @@
 #include <zlib.h>
 
 #include <cmath>
+#include <fstream>
 #include <numbers>
 
 #include "core/models/forecast_job.hpp"
 #include "core/models/self_exciting_common.hpp"
 #include "core/simulate/simulate.hpp"
 #include "core/spatial/projection.hpp"
+#include "core/storage/layer_import.hpp"
 #include "core/storage/sqlite_event_store.hpp"
 #include "server/forecasts.hpp"
 #include "server/server_fixture.hpp"
+#include "support/paths.hpp"
 
 namespace crimecast::testing {
 namespace {
@@ -471,6 +474,53 @@ TEST_F(Forecasts, BacktestJobsReportProgressAndResults) {
   }
   EXPECT_EQ(job["status"], "failed");
   EXPECT_NE(job["error"].get<std::string>().find("OutOfRange"), std::string::npos);
+}
+
+TEST_F(Forecasts, CellExplanationListsCovariates) {
+  ASSERT_GT(FillSimulated(db_path, 120, 8), 1000);
+  Start();
+  auto hot = Get("/api/hotspots?model=naive-all&at=2024-04-01&horizon=7d&cell=200&n=1", "analyst");
+  ASSERT_EQ(hot.status, 200) << hot.body;
+  const std::string id = hot.Json()["hotspots"][0]["cell_id"];
+  const std::string q = "/api/cells/" + id + "?model=naive-all&at=2024-04-01&horizon=7d";
+  auto none = Get(q, "analyst").Json();
+  ASSERT_TRUE(none["covariates"].is_array());
+  EXPECT_TRUE(none["covariates"].empty());
+  // A layer whose one area covers Great Britain: every cell of the grid gets its value.
+  const auto dir = TempDir("server-cov");
+  std::ofstream(dir / "gb.geojson") << R"({"type":"FeatureCollection",
+"crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::27700"}},"features":[
+{"type":"Feature","properties":{"code":"GB"},"geometry":{"type":"Polygon","coordinates":
+ [[[0,0],[700000,0],[700000,1300000],[0,1300000],[0,0]]]}}]})";
+  std::ofstream(dir / "v.csv") << "code,score\nGB,42.5\n";
+  {
+    auto store = storage::SqliteEventStore::Open(db_path);
+    ASSERT_TRUE(store);
+    storage::LayerImportOptions o;
+    o.name = "score";
+    o.unit = "points";
+    o.description = "a test layer";
+    o.boundaries_file = (dir / "gb.geojson").string();
+    o.table_file = (dir / "v.csv").string();
+    o.key_column = "code";
+    o.value_column = "score";
+    auto r = storage::ImportLayer(*(*store)->layers(), o);
+    ASSERT_TRUE(r) << r.error().ToString();
+  }
+  // A new origin: the cached forecast of the first request was fitted without the layer.
+  const std::string q2 = "/api/cells/" + id + "?model=naive-all&at=2024-04-02&horizon=7d";
+  auto c = Get(q2, "analyst");
+  ASSERT_EQ(c.status, 200) << c.body;
+  auto j = c.Json();
+  ASSERT_EQ(j["covariates"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["covariates"][0]["name"], "score");
+  EXPECT_DOUBLE_EQ(j["covariates"][0]["value"].get<double>(), 42.5);
+  EXPECT_EQ(j["covariates"][0]["unit"], "points");
+  EXPECT_EQ(j["covariates"][0]["description"], "a test layer");
+  // Outside the forecast grid there is no cell value.
+  auto far = Get("/api/cells/27700:200:1:1?model=naive-all&at=2024-04-02&horizon=7d", "analyst");
+  ASSERT_EQ(far.status, 200);
+  EXPECT_TRUE(far.Json()["covariates"].empty());
 }
 
 }  // namespace

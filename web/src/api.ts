@@ -243,6 +243,9 @@ export interface CellExplanation {
     stale: boolean;
   };
   note?: string;
+  // Area covariates at the cell (layers stored with `crimecast layers add`); value null where
+  // the cell's centre lies in no area with a value. Absent from older servers.
+  covariates?: { name: string; value: number | null; unit: string; description: string; source: string }[];
   history: { months: { month: string; events: number | null }[]; total: number | null; suppressed_cells?: number };
   recent_events?: EventProps[];
   recent_events_window_days?: number;

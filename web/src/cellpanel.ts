@@ -34,6 +34,20 @@ function ago(iso: string, origin: string): string {
   return `${Math.round(d)} days before`;
 }
 
+// The area covariates at the cell (deprivation rank, population density, ...): the values the
+// learned model saw for this cell, with units; "unknown" where the cell lies in no valued area.
+export function covariatesHtml(c: CellExplanation): string {
+  const cov = c.covariates ?? [];
+  if (!cov.length) return '';
+  const rows = cov
+    .map(
+      (k) =>
+        `<tr><th scope="row" title="${esc(k.description || k.source)}"><code>${esc(k.name)}</code></th><td>${k.value === null ? 'unknown' : fmt(k.value, 4)}</td><td>${esc(k.unit)}</td></tr>`,
+    )
+    .join('');
+  return `<table class="parts covariates"><caption>Area covariates at the cell</caption>${rows}</table>`;
+}
+
 export function cellHtml(c: CellExplanation, recordLevel: boolean): string {
   const parts: string[] = [];
   parts.push(`<h3>Cell <code>${esc(c.cell_id)}</code></h3><p class="muted">${c.size_m} m × ${c.size_m} m</p>`);
@@ -56,6 +70,7 @@ export function cellHtml(c: CellExplanation, recordLevel: boolean): string {
         <tr><th scope="row">Recent nearby events (near-repeat)</th><td>${fmt(f.recent, 3)}</td><td>${pct(f.recent)} %</td></tr>
         <tr><th scope="row">Covariates / other terms</th><td>${fmt(f.other ?? 0, 3)}</td><td>${pct(f.other ?? 0)} %</td></tr>
       </table>
+      ${covariatesHtml(c)}
       <p class="muted">Model ${esc(f.model_used)}, origin ${esc(f.origin.slice(0, 16).replace('T', ' '))} UTC${f.stale ? ' · <strong>stale: a refit is pending</strong>' : ''}</p>`);
     // The fitted parameters (e.g. a self-exciting model's branching ratio theta and decay
     // omega), for analysts who want to see what the model learned; collapsed by default.

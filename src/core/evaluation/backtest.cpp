@@ -193,7 +193,7 @@ Result<BacktestResult> RunBacktest(storage::PointColumns events, const BacktestC
     hopt.harm = config.harm;
     hopt.data_end = TimePoint{Seconds{data_end}};
     auto history = models::BuildHistory(events, hopt);
-    const models::ForecastRequest request{grid, t, config.horizon};
+    const models::ForecastRequest request{grid, t, config.horizon, config.covariates};
 
     tbb::parallel_for(std::size_t{0}, n_models, [&](std::size_t mi) {
       OriginScore& out = result.scores[(oi * n_groups + gi) * n_models + mi];

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,6 +68,9 @@ struct BacktestConfig {
   std::vector<double> curve_coverages = DefaultCurveCoverages();
   // Active-area override (local cell ids, e.g. cells inside a force boundary).
   std::optional<std::vector<std::int64_t>> boundary_cells;
+  // Area covariate layers on `grid` (models/covariate_layers.hpp), passed to every forecast
+  // request; null: none. Static, so the same layers serve every origin without look-ahead.
+  std::shared_ptr<const models::GridCovariates> covariates;
   std::optional<TimePoint> data_end;                      // default: the latest t_end of the events
   int threads = 0;                                        // 0: all cores
   std::function<void(const BacktestProgress&)> progress;  // called from worker threads, serialised

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/models/covariate_layers.hpp"
 #include "core/models/features.hpp"
 #include "core/models/grid_ops.hpp"
 
@@ -37,10 +38,10 @@ struct Candidate {
 
 bool IsLearnedKey(std::string_view key) {
   static constexpr std::string_view kKeys[] = {
-      "trees",     "max_depth",      "learning_rate",        "min_child_weight",
-      "subsample", "colsample",      "max_origins",          "zero_ratio",
-      "seed",      "tweedie_power",  "near_repeat_radius_m", "recent_windows",
-      "offset",    "booster_threads"};
+      "trees",     "max_depth",       "learning_rate",        "min_child_weight",
+      "subsample", "colsample",       "max_origins",          "zero_ratio",
+      "seed",      "tweedie_power",   "near_repeat_radius_m", "recent_windows",
+      "offset",    "booster_threads", "covariates",           "covariate_support"};
   return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
 }
 
@@ -89,7 +90,15 @@ Result<Forecast> AutoModel::Run(const History& history, const ForecastRequest& r
   // (a week of month-only data cannot be scored).
   const bool months = request.horizon.months > 0 || index.month_only();
   const Horizon vh = months && request.horizon.months == 0 ? Horizon{0, 1} : request.horizon;
-  auto builder = FeatureBuilder::Create(index, vh);
+  // The learned candidate validates with the same features it forecasts with, covariates
+  // included (static layers: no look-ahead at any validation origin).
+  FeatureOptions fo;
+  fo.near_repeat_radius_m = opt_.learned.near_repeat_radius_m;
+  if (const auto* cov = UsableCovariates(request, opt_.learned)) {
+    fo.covariates = cov->layers;
+    fo.covariates_extend_support = opt_.learned.covariate_support;
+  }
+  auto builder = FeatureBuilder::Create(index, vh, fo);
   if (!builder) return Unexpected(builder.error());
   const int k_max = opt_.validation_origins > 0 ? opt_.validation_origins : (months ? 6 : 8);
   std::vector<std::int64_t> origins;
@@ -150,7 +159,7 @@ Result<Forecast> AutoModel::Run(const History& history, const ForecastRequest& r
         const double y = index.Count(a, o, end);
         if (y > 0) observed[static_cast<std::size_t>(index.ActiveCell(a))] = y;
       }
-      const ForecastRequest req{grid, TimePoint{Seconds{o}}, vh};
+      const ForecastRequest req{grid, TimePoint{Seconds{o}}, vh, request.covariates};
       std::vector<double> learned_pred, partner_pred;
       auto score = [&](Candidate& c, const std::vector<double>& pred) {
         const HitCount h = HitsAtCoverage(pred, observed, active, kHeadlineCoverage);

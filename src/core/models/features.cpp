@@ -401,8 +401,10 @@ FeatureRows FeatureBuilder::Compute(std::int64_t t) const {
   rows.band_cells.assign(FeatureRows::kBands, 0);
   for (std::size_t c = 0; c < cells; ++c) {
     bool covariate = false;
-    for (const auto& layer : options_.covariates)
-      covariate = covariate || !std::isnan(layer.value[c]);
+    if (options_.covariates_extend_support) {
+      for (const auto& layer : options_.covariates)
+        covariate = covariate || !std::isnan(layer.value[c]);
+    }
     if (dist[c] <= r || covariate) {
       rows.cell.push_back(static_cast<std::int64_t>(c));
       continue;

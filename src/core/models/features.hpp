@@ -26,7 +26,8 @@
 // * Support. Only cells within `SupportRadiusCells()` cells of an active cell (at the origin)
 //   get their own feature row; every other cell of the grid falls into one of four distance
 //   bands whose cells share one feature vector (FeatureRows::BandRow), so models predict each
-//   band once. With covariate layers every cell where a covariate is known is in the support.
+//   band once. With covariate layers and FeatureOptions::covariates_extend_support, every cell
+//   where a covariate is known is in the support too.
 //
 // Units: distances in metres of the grid CRS, times in UTC seconds, rates in (weighted) events
 // per horizon length.
@@ -70,6 +71,10 @@ struct CovariateLayer {
 
 struct FeatureOptions {
   std::vector<CovariateLayer> covariates;
+  // true: every cell with a known covariate gets its own feature row (joins the support), so
+  // covariates can raise the forecast of a cell far from past events; false: the support stays
+  // the cells near past events and covariates only refine those rows (band rows see NaN).
+  bool covariates_extend_support = true;
   double near_repeat_radius_m = 400.0;
 };
 

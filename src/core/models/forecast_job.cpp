@@ -9,6 +9,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "core/models/covariate_layers.hpp"
 #include "core/models/grid_ops.hpp"
 #include "core/models/history.hpp"
 #include "core/models/registry.hpp"
@@ -134,14 +135,18 @@ Result<ForecastJobResult> RunForecastJob(storage::EventStore& store, const Forec
                 fmt::format("no located {} events before {} to learn from",
                             cats.empty() ? "" : cats, FormatIso(job.at)));
   }
-  ForecastJobResult out{*grid, {}, {}, history->size(), *extent, {}};
+  ForecastJobResult out{*grid, {}, {}, history->size(), *extent, {}, nullptr};
   if (history->observed_to < job.at.time_since_epoch().count()) {
     out.notes.push_back(
         fmt::format("the data end at {}, before {}: rates use the observed "
                     "window only",
                     FormatIso(extent->end), FormatIso(job.at)));
   }
-  auto forecast = (*model)->Predict(*history, ForecastRequest{*grid, job.at, job.horizon});
+  auto covariates = CovariatesForGrid(store, *grid);
+  if (!covariates) return Unexpected(covariates.error());
+  out.covariates = *covariates;
+  auto forecast =
+      (*model)->Predict(*history, ForecastRequest{*grid, job.at, job.horizon, out.covariates});
   if (!forecast) return Unexpected(forecast.error());
   out.forecast = std::move(*forecast);
   // Active area: every category, as in backtests.

@@ -14,9 +14,13 @@
 // * T must lie after the first event and at most one horizon after the end of the data;
 //   otherwise kOutOfRange. A category with no events before T gives kEmptyTrainingWindow.
 // * Cell size must be in (0, 10 km] (kBadGrid); a grid over max_cells cells is kTooLarge.
+// * Covariates: every area covariate layer stored with the events (storage/layer_store.hpp) is
+//   rasterised on the grid (cell centre in polygon; cached per grid) and passed to the model
+//   in ForecastRequest::covariates; models that use them (learned, auto) say so in their notes.
 #pragma once
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +56,9 @@ struct ForecastJobResult {
   std::size_t history_events = 0;    // events the model saw (after the category filter)
   TimeInterval data_extent{};
   std::vector<std::string> notes;  // job-level notes (the forecast's own are in forecast)
+  // The store's area covariate layers on `grid` (models/covariate_layers.hpp), given to the
+  // model and to explanations; null when the store keeps none.
+  std::shared_ptr<const GridCovariates> covariates;
 };
 
 // The CRS for a store: `requested` when given, else as described above.

@@ -13,6 +13,7 @@
 #include <numeric>
 #include <thread>
 
+#include "core/models/covariate_layers.hpp"
 #include "core/models/grid_ops.hpp"
 
 namespace crimecast::models {
@@ -61,6 +62,31 @@ int ThreadCount(int threads) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
+// Covariates
+
+const GridCovariates* UsableCovariates(const ForecastRequest& request,
+                                       const LearnedOptions& options) {
+  if (!options.covariates || !request.covariates || request.covariates->empty()) return nullptr;
+  // Layers rasterised on another grid cannot be used (a caller bug, but never a crash).
+  const spatial::Grid& a = request.covariates->grid;
+  const spatial::Grid& b = request.grid;
+  if (a.epsg() != b.epsg() || a.size_m() != b.size_m() || a.ix0() != b.ix0() ||
+      a.iy0() != b.iy0() || a.nx() != b.nx() || a.ny() != b.ny()) {
+    return nullptr;
+  }
+  return request.covariates.get();
+}
+
+std::string CovariateNames(const GridCovariates& cov) {
+  std::string out;
+  for (std::size_t k = 0; k < cov.layers.size(); ++k) {
+    out += fmt::format("{}{} ({} cells known)", k ? ", " : "", cov.layers[k].name,
+                       cov.cells_with_value[k]);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Options
 
 Result<LearnedOptions> LearnedOptions::FromModelOptions(const ModelOptions& options) {
@@ -106,6 +132,12 @@ Result<LearnedOptions> LearnedOptions::FromModelOptions(const ModelOptions& opti
     } else if (key == "offset") {
       if (!(i = integer(key, v, 0, 1))) return Unexpected(i.error());
       o.offset = *i == 1;
+    } else if (key == "covariates") {
+      if (!(i = integer(key, v, 0, 1))) return Unexpected(i.error());
+      o.covariates = *i == 1;
+    } else if (key == "covariate_support") {
+      if (!(i = integer(key, v, 0, 1))) return Unexpected(i.error());
+      o.covariate_support = *i == 1;
     } else if (key == "learning_rate") {
       if (!(d = real(key, v, 1e-4, 1.0))) return Unexpected(d.error());
       o.learning_rate = *d;
@@ -455,6 +487,7 @@ std::pair<std::uint64_t, std::uint64_t> FitKey(const FeatureBuilder& builder, st
   f.Add(builder.horizon().seconds);
   f.Add(builder.horizon().months);
   f.Add(builder.options().near_repeat_radius_m);
+  f.Add(static_cast<int>(builder.options().covariates_extend_support));
   for (const auto& layer : builder.options().covariates) {
     for (char c : layer.name) f.Add(static_cast<int>(c));
     for (float v : layer.value) f.Add(static_cast<double>(v));
@@ -578,6 +611,11 @@ class LearnedModel final : public Model {
     }
     FeatureOptions fo;
     fo.near_repeat_radius_m = opt_.near_repeat_radius_m;
+    if (const auto* cov = UsableCovariates(request, opt_)) {
+      fo.covariates = cov->layers;
+      fo.covariates_extend_support = opt_.covariate_support;
+      f.notes.push_back(fmt::format("learned: area covariates {}", CovariateNames(*cov)));
+    }
     auto builder = FeatureBuilder::Create(index, horizon, fo);
     if (!builder) return Unexpected(builder.error());
     const double total = RecentTotal(*builder, t, opt_.recent_windows) * share;

@@ -30,7 +30,9 @@
 // Parameters (ModelOptions::params; unknown keys are an error): trees (100), max_depth (3),
 // learning_rate (0.05), min_child_weight (30), subsample (0.8), colsample (0.8), max_origins (48),
 // zero_ratio (1: zero rows kept per positive row), seed (0), tweedie_power (unset: Poisson),
-// near_repeat_radius_m (400), recent_windows (3 or 4), offset (1), booster_threads (1). The
+// near_repeat_radius_m (400), recent_windows (3 or 4), offset (1), booster_threads (1),
+// covariates (1: use the request's area covariate layers as features when it has any),
+// covariate_support (1: every cell with a known covariate is a feature row). The
 // defaults were chosen on validation windows BEFORE the accuracy test windows (docs/models.md).
 #pragma once
 
@@ -66,6 +68,13 @@ struct LearnedOptions {
   // 2-core development machine at load 12). Features are parallel with oneTBB instead.
   int booster_threads = 1;
   bool offset = true;  // trees correct log(baseline rate) instead of a constant
+  // Use the request's area covariate layers (ForecastRequest::covariates) as features
+  // "cov_<name>" when there are any. The default was chosen on the validation windows
+  // (docs/models.md "Area covariates").
+  bool covariates = true;
+  // With covariates: every cell with a known value gets its own feature row (1), or only the
+  // cells near past events do (0) (FeatureOptions::covariates_extend_support).
+  bool covariate_support = false;
 
   // Reads ModelOptions (see the header comment). Unknown keys and out-of-range values fail
   // with kInvalidArgument.
@@ -125,6 +134,13 @@ std::vector<std::int64_t> TrainingOrigins(const FeatureBuilder& builder, std::in
 // t; `windows` 0 picks the default. Returns the all-history rate scaled to the horizon when no
 // full window fits.
 double RecentTotal(const FeatureBuilder& builder, std::int64_t t, int windows = 0);
+
+// The request's covariates when `options` allow them and they match the request grid, else
+// nullptr.
+const GridCovariates* UsableCovariates(const ForecastRequest& request,
+                                       const LearnedOptions& options);
+// "imd_rank (1234 cells known), ..." for notes.
+std::string CovariateNames(const GridCovariates& covariates);
 
 // Scales `values` in place so that they sum to `total` (no-op when their sum is 0).
 void ScaleToTotal(std::vector<double>& values, double total);

@@ -63,10 +63,15 @@ struct History {
   std::int64_t WindowEnd(std::int64_t t) const;
 };
 
+struct GridCovariates;  // models/covariate_layers.hpp
+
 struct ForecastRequest {
   spatial::Grid grid;
   TimePoint at;  // T
   Horizon horizon;
+  // Area covariate layers rasterised on `grid` (static; no look-ahead), or null. Models that
+  // use covariates (learned, and auto through it) read them; the others ignore them.
+  std::shared_ptr<const GridCovariates> covariates = nullptr;
 };
 
 struct Forecast {

@@ -34,6 +34,8 @@
 
 namespace crimecast::storage {
 
+class LayerStore;  // storage/layer_store.hpp
+
 // What happened to one event written in a batch.
 enum class WriteOutcome : std::uint8_t {
   kInserted = 0,   // new event
@@ -141,6 +143,10 @@ class EventStore {
   virtual Result<TimeInterval> Extent() = 0;
   // The EPSG code most events are stored in (0 when empty).
   virtual Result<int> DominantEpsg() = 0;
+
+  // The area covariate layers kept with the events (storage/layer_store.hpp), on the same
+  // connection and with the same threading rule; nullptr when this backend keeps none.
+  virtual LayerStore* layers() { return nullptr; }
 };
 
 }  // namespace crimecast::storage

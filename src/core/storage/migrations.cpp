@@ -119,6 +119,58 @@ CREATE UNIQUE INDEX events_key ON events(key_hash);
 CREATE INDEX events_time ON events(t_start);
 CREATE INDEX events_zkey ON events(zkey) WHERE zkey IS NOT NULL;
 )sql"},
+      {3, "area covariate layers: area sets (polygons), layers and their values per area", R"sql(
+-- Additive: touches no existing table. IF NOT EXISTS so that the step stays harmless if it is
+-- ever renumbered behind another migration (it creates only its own tables).
+-- One boundary file + code column, stored once however many layers use it.
+CREATE TABLE IF NOT EXISTS area_sets (
+  id          INTEGER PRIMARY KEY,
+  file_name   TEXT NOT NULL,
+  sha256      TEXT NOT NULL,             -- of the file's bytes
+  id_field    TEXT NOT NULL,             -- code column
+  source_crs  TEXT NOT NULL,
+  area_count  INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,          -- UTC seconds
+  UNIQUE (sha256, id_field)
+);
+CREATE TABLE IF NOT EXISTS area_geometries (
+  id        INTEGER PRIMARY KEY,
+  set_id    INTEGER NOT NULL REFERENCES area_sets(id) ON DELETE CASCADE,
+  code      TEXT NOT NULL,
+  name      TEXT NOT NULL,
+  area_km2  REAL NOT NULL,
+  min_lon   REAL NOT NULL,               -- envelope, WGS84 degrees
+  min_lat   REAL NOT NULL,
+  max_lon   REAL NOT NULL,
+  max_lat   REAL NOT NULL,
+  wkb       BLOB NOT NULL,               -- ISO WKB MultiPolygon, little-endian, lon/lat
+  UNIQUE (set_id, code)
+);
+CREATE INDEX IF NOT EXISTS area_geometries_box ON area_geometries(set_id, min_lon, max_lon);
+CREATE TABLE IF NOT EXISTS covariate_layers (
+  id                   INTEGER PRIMARY KEY,
+  name                 TEXT NOT NULL UNIQUE,
+  description          TEXT NOT NULL,
+  source               TEXT NOT NULL,
+  unit                 TEXT NOT NULL,
+  per_km2              INTEGER NOT NULL,
+  set_id               INTEGER NOT NULL REFERENCES area_sets(id),
+  table_file           TEXT NOT NULL,
+  key_column           TEXT NOT NULL,
+  value_column         TEXT NOT NULL,
+  created_at           INTEGER NOT NULL,  -- UTC seconds
+  value_count          INTEGER NOT NULL,
+  table_rows           INTEGER NOT NULL,
+  codes_without_area   INTEGER NOT NULL,
+  areas_without_value  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS covariate_values (
+  layer_id  INTEGER NOT NULL REFERENCES covariate_layers(id) ON DELETE CASCADE,
+  code      TEXT NOT NULL,
+  value     REAL NOT NULL,
+  PRIMARY KEY (layer_id, code)
+) WITHOUT ROWID;
+)sql"},
   };
   return kMigrations;
 }

@@ -14,6 +14,7 @@
 #include "core/spatial/projection.hpp"
 #include "core/spatial/zorder.hpp"
 #include "core/storage/migrations.hpp"
+#include "core/storage/sqlite_layer_store.hpp"
 
 namespace crimecast::storage {
 namespace {
@@ -660,7 +661,15 @@ Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(const std::stri
   return store;
 }
 
-SqliteEventStore::~SqliteEventStore() { sqlite3_close_v2(db_); }
+SqliteEventStore::~SqliteEventStore() {
+  layers_.reset();
+  sqlite3_close_v2(db_);
+}
+
+LayerStore* SqliteEventStore::layers() {
+  if (!layers_) layers_ = std::make_unique<SqliteLayerStore>(db_);
+  return layers_.get();
+}
 
 int SqliteEventStore::SchemaVersion() const {
   auto st = Stmt::Prepare(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");

@@ -29,6 +29,7 @@
 #include <string_view>
 
 #include "core/storage/event_store.hpp"
+#include "core/storage/layer_store.hpp"
 
 struct sqlite3;
 
@@ -54,6 +55,7 @@ class SqliteEventStore final : public EventStore {
   Result<std::vector<MonthCategoryCount>> CountByMonthCategory(const EventFilter& f) override;
   Result<TimeInterval> Extent() override;
   Result<int> DominantEpsg() override;
+  LayerStore* layers() override;
 
   // Inserted rows of one batch after which the bulk path may start (see above); 0 disables it.
   static constexpr std::int64_t kDefaultBulkRows = 200'000;
@@ -68,6 +70,7 @@ class SqliteEventStore final : public EventStore {
   explicit SqliteEventStore(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
   std::int64_t bulk_rows_ = kDefaultBulkRows;
+  std::unique_ptr<LayerStore> layers_;  // created on first use, on db_
 };
 
 }  // namespace crimecast::storage

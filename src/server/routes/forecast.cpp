@@ -12,6 +12,7 @@
 #include <map>
 
 #include "core/access/disclosure.hpp"
+#include "core/models/covariate_layers.hpp"
 #include "core/models/registry.hpp"
 #include "core/spatial/projection.hpp"
 #include "server/error_response.hpp"
@@ -371,6 +372,22 @@ void GetCell(Service& s, const std::shared_ptr<Exchange>& ex) {
     out["forecast"] = nullptr;
     out["note"] = "the cell lies outside the forecast grid (no events near it before the origin)";
   }
+  // Area covariates at the cell (the layers stored with the events, rasterised on the forecast
+  // grid by cell centre): value null where the centre lies in no area with a value.
+  nlohmann::json covariates = nlohmann::json::array();
+  if (const auto& cov = e->result.covariates; cov && local >= 0) {
+    for (std::size_t k = 0; k < cov->layers.size(); ++k) {
+      const float v = cov->layers[k].value[static_cast<std::size_t>(local)];
+      const auto& info = cov->info[k];
+      covariates.push_back({{"name", info.name},
+                            {"value", std::isnan(v) ? nlohmann::json(nullptr)
+                                                    : nlohmann::json(static_cast<double>(v))},
+                            {"unit", info.unit},
+                            {"description", info.description},
+                            {"source", info.source}});
+    }
+  }
+  out["covariates"] = std::move(covariates);
 
   // History: events starting in the cell, by month, over the two years before the origin.
   auto lease = s.pool().Acquire();
