@@ -94,10 +94,10 @@ TEST(CovariateLayersReal, WimdAndDensityOnGwent150m) {
   ASSERT_TRUE(b);
   auto dens = (*store)->layers()->GetLayerValues("pop_density");
   ASSERT_TRUE(dens);
-  std::map<std::string, double> density(/*sorted*/);
+  std::map<std::string, double> density;
   for (std::size_t i = 0; i < dens->codes.size(); ++i) density[dens->codes[i]] = dens->values[i];
   {
-    // Newport 014D-like check on one LSOA by hand: W01001622 (any Welsh code works).
+    // By hand: people / (ONS Shape__Area in km2) for the first 50 rows of the table.
     std::ifstream in(SharedDataDir() / kPopulation);
     std::string line;
     std::getline(in, line);

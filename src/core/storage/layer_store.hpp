@@ -77,7 +77,7 @@ struct LayerValues {
 };
 
 // A layer read back for rasterising: its info, and for each area of its set that intersects
-// the requested box, the geometry index (into LayerSet::areas of its set) and the value.
+// the requested box, the area's index in LoadedLayers::area_sets[area_set] and its value.
 struct LoadedLayer {
   LayerInfo info;
   std::size_t area_set = 0;        // index into LoadedLayers::area_sets
@@ -109,7 +109,8 @@ class LayerStore {
   // Every layer, with the areas whose envelope intersects bbox (min_lon, min_lat, max_lon,
   // max_lat). Cost: O(areas in the box) rows read.
   virtual Result<LoadedLayers> LoadLayers(const std::array<double, 4>& bbox) = 0;
-  // A number that changes whenever a layer is added, replaced or removed (cache keys).
+  // A number that changes whenever a layer is added, replaced or removed, and differs between
+  // databases (cache keys); 0 when no layer was ever stored.
   virtual Result<std::int64_t> LayersVersion() = 0;
 };
 

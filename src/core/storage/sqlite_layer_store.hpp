@@ -5,8 +5,9 @@
 // event store's SQLite file and on its connection (so the same threading rule holds: one
 // thread at a time per connection).
 //
-// The layers version (LayerStore::LayersVersion) is a counter in the `settings` table,
-// incremented in the same transaction as every change, so another process's change is seen.
+// The layers version (LayerStore::LayersVersion) is a random 53-bit stamp in the `settings`
+// table, rewritten in the same transaction as every change: another process's change is seen,
+// and two databases (almost surely) never share a stamp, so caches keyed by it cannot mix them.
 #pragma once
 
 #include "core/storage/layer_store.hpp"
