@@ -59,3 +59,16 @@ run "Gwent monthly, per category" --db "$work/gwent.db" --models "$models" \
   --category violence,asb,burglary,vehicle-crime --per-category
 run "Vancouver weekly, all categories" --db "$work/van.db" --models "$models" \
   --from 2022-01-01 --to 2023-01-01 --horizon 7d --cell 150
+
+# Upper bound on what any ranking could reach, from forecasts that see the future
+# (bench/accuracy_bound_bench.cpp; docs/models.md "Why 1.05 x is out of reach").
+bound=$(dirname "$bin")/../bench/accuracy_bound_bench
+if [ -x "$bound" ]; then
+  echo "== look-ahead bounds, Gwent monthly 2024-01 .. 2024-06"
+  "$bound" --db "$work/gwent.db" --from 2024-01 --to 2024-07 --horizon 1M --cell 150
+  echo
+  echo "== look-ahead bounds, Vancouver weekly 2022"
+  "$bound" --db "$work/van.db" --from 2022-01-01 --to 2023-01-01 --horizon 7d --cell 150
+else
+  echo "(no $bound: build the benchmarks to print the look-ahead bounds)"
+fi

@@ -16,6 +16,7 @@
 #include "cli/commands.hpp"
 #include "cli/password_input.hpp"
 #include "core/access/access_store.hpp"
+#include "core/access/audit_json.hpp"
 #include "core/access/audit_log.hpp"
 #include "core/access/sqlite_util.hpp"
 #include "core/common/time.hpp"
@@ -33,10 +34,6 @@ struct Args {
   std::int64_t limit = 100;
   bool json = false;
 };
-
-std::string FormatMs(std::int64_t ms) {
-  return FormatIso(TimePoint{Seconds{ms / 1000}}).substr(0, 19) + fmt::format(".{:03}Z", ms % 1000);
-}
 
 int Verify(const Args& a) {
   std::vector<access::AuditAnchor> anchors;
@@ -117,28 +114,15 @@ int Show(const Args& a) {
   if (!recs) return ReportError(recs.error());
   if (a.json) {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& r : *recs) {
-      j.push_back({{"seq", r.seq},
-                   {"time", FormatMs(r.at_ms)},
-                   {"user", r.user},
-                   {"role", r.role},
-                   {"action", access::Name(r.action)},
-                   {"object", r.object},
-                   {"outcome", r.outcome},
-                   {"status", r.status},
-                   {"client", r.client},
-                   {"purpose", r.purpose},
-                   {"detail", r.detail},
-                   {"hash", r.hash}});
-    }
+    for (const auto& r : *recs) j.push_back(access::AuditRecordJson(r));
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
   for (const auto& r : *recs) {
     std::printf("%6lld %s %-16s %-8s %-14s %-7s %3d %-15s %s%s%s%s\n",
-                static_cast<long long>(r.seq), FormatMs(r.at_ms).c_str(), r.user.c_str(),
-                r.role.c_str(), std::string(access::Name(r.action)).c_str(), r.outcome.c_str(),
-                r.status, r.client.c_str(), r.object.c_str(),
+                static_cast<long long>(r.seq), access::FormatAuditTime(r.at_ms).c_str(),
+                r.user.c_str(), r.role.c_str(), std::string(access::Name(r.action)).c_str(),
+                r.outcome.c_str(), r.status, r.client.c_str(), r.object.c_str(),
                 r.purpose.empty() ? "" : " purpose=", r.purpose.c_str(),
                 r.detail.empty() ? "" : (" [" + r.detail + "]").c_str());
   }

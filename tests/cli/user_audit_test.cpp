@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <regex>
+
 #include "support/paths.hpp"
 
 namespace crimecast {
@@ -70,6 +72,12 @@ TEST(UserAuditCli, ManageUsersAndVerifyTheAuditTrail) {
       << out;
   EXPECT_NE(out.find("\"object\": \"user:alice\""), std::string::npos) << out;
   EXPECT_NE(out.find("\"outcome\": \"denied\""), std::string::npos) << out;  // alice's attempt
+  // The same record shape as GET /api/audit (core/access/audit_json.hpp): at_ms and a time
+  // with milliseconds.
+  EXPECT_NE(out.find("\"at_ms\": "), std::string::npos) << out;
+  EXPECT_TRUE(
+      std::regex_search(out, std::regex(R"("time": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")")))
+      << out;
 
   ASSERT_EQ(testing::RunCommand(Cli("audit verify --db " + db + " --anchor " + head), &out), 0)
       << out;

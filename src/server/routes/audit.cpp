@@ -3,6 +3,7 @@
 //   verify=true (recompute the whole hash chain and report).
 #include <fmt/format.h>
 
+#include "core/access/audit_json.hpp"
 #include "core/access/audit_log.hpp"
 #include "server/error_response.hpp"
 #include "server/routes/params.hpp"
@@ -55,19 +56,7 @@ void GetAudit(Service& s, const std::shared_ptr<Exchange>& ex) {
   if (!recs) return ex->Finish(s, ErrorResponse(recs.error()));
   out["records"] = nlohmann::json::array();
   for (const auto& r : *recs) {
-    out["records"].push_back({{"seq", r.seq},
-                              {"at_ms", r.at_ms},
-                              {"time", FormatIso(TimePoint{Seconds{r.at_ms / 1000}})},
-                              {"user", r.user},
-                              {"role", r.role},
-                              {"action", access::Name(r.action)},
-                              {"object", r.object},
-                              {"outcome", r.outcome},
-                              {"status", r.status},
-                              {"client", r.client},
-                              {"purpose", r.purpose},
-                              {"detail", r.detail},
-                              {"hash", r.hash}});
+    out["records"].push_back(access::AuditRecordJson(r));
   }
   out["next_after"] = recs->empty() ? nlohmann::json(nullptr) : nlohmann::json(recs->back().seq);
   if (!ex->audit.detail.empty()) ex->audit.detail += " ";
