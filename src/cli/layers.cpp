@@ -153,6 +153,9 @@ CommandRegistrar reg("layers", [](CLI::App& app) -> Action {
                   "area code column of the boundaries, e.g. LSOA11CD (default: detected)");
   add->add_option("--boundary-layer", o.boundary_layer,
                   "layer of a multi-layer boundary file (default: the polygon layer)");
+  add->add_option("--boundaries-crs", o.boundaries_epsg,
+                  "EPSG code of the boundary coordinates, for a file without a CRS (e.g. a "
+                  "Shapefile without its .prj)");
   add->add_option("--table", o.table_file, "CSV with a header row")->required();
   add->add_option("--key-column", o.key_column,
                   "table column with the area code, e.g. "

@@ -125,6 +125,7 @@ Result<std::shared_ptr<const GridCovariates>> CovariatesForGrid(storage::EventSt
   static std::mutex mu;
   static std::list<CacheEntry> cache;
   constexpr std::size_t kCacheSize = 8;
+  constexpr std::size_t kMaxCachedValues = std::size_t{64} << 20;  // floats
   auto same = [&](const CacheEntry& e) {
     return e.version == *version && e.epsg == grid.epsg() && e.size == grid.size_m() &&
            e.ix0 == grid.ix0() && e.iy0 == grid.iy0() && e.nx == grid.nx() && e.ny == grid.ny();
@@ -151,7 +152,17 @@ Result<std::shared_ptr<const GridCovariates>> CovariatesForGrid(storage::EventSt
   std::lock_guard lock(mu);
   cache.push_front(
       {*version, grid.epsg(), grid.size_m(), grid.ix0(), grid.iy0(), grid.nx(), grid.ny(), value});
-  if (cache.size() > kCacheSize) cache.pop_back();
+  // At most kCacheSize grids and about 256 MB of values: a national 150 m grid (16 million
+  // cells) with two layers is 128 MB on its own.
+  auto values = [](const CacheEntry& e) {
+    return e.value ? static_cast<std::size_t>(e.nx * e.ny) * e.value->layers.size() : 0;
+  };
+  std::size_t total = 0;
+  for (const auto& e : cache) total += values(e);
+  while (cache.size() > 1 && (cache.size() > kCacheSize || total > kMaxCachedValues)) {
+    total -= values(cache.back());
+    cache.pop_back();
+  }
   return value;
 }
 

@@ -60,6 +60,7 @@ Result<LayerImportReport> ImportLayer(LayerStore& store, const LayerImportOption
   spatial::BoundaryLoadOptions bo;
   bo.code_property = o.id_field;
   bo.layer = o.boundary_layer;
+  bo.source_epsg = o.boundaries_epsg;
   auto b = spatial::Boundaries::Load(o.boundaries_file, bo);
   if (!b) {
     return Fail(b.error().code, fmt::format("{}: {}", o.boundaries_file, b.error().message));

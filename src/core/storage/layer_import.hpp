@@ -37,6 +37,7 @@ struct LayerImportOptions {
   std::string boundaries_file;
   std::string id_field;        // code column of the boundaries; empty: detected
   std::string boundary_layer;  // GDAL layer; empty: the only / first polygon layer
+  int boundaries_epsg = 0;     // CRS of the boundary coordinates when the file has none
   std::string table_file;
   std::string key_column;
   std::string value_column;
