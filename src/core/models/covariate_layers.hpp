@@ -12,8 +12,10 @@
 // values serve every origin of a backtest. Whether a layer's vintage postdates some origins is
 // a property of the data the user loads; docs/models.md "Area covariates" discusses it.
 //
-// Cost: rasterising the 2,661 Welsh LSOAs onto a 150 m Gwent grid takes milliseconds; results
-// are cached per (store's layers version, grid), so a backtest or a server refit pays once.
+// Cost: reading the 2,661 LSOAs of Wales and its border from the store, projecting them and
+// scan-converting two layers onto a 150 m grid over Gwent (113,000 cells) takes about 0.16 s
+// (tests/models/covariates_itest.cpp); results are cached per (store's layers version, grid),
+// so a backtest or a server refit pays once.
 #pragma once
 
 #include <cstdint>
