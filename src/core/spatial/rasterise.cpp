@@ -4,6 +4,26 @@
 #include <cmath>
 
 namespace crimecast::spatial {
+namespace {
+
+// v clamped to [lo, hi] in double before the conversion: a far-away or huge coordinate must not
+// overflow the integer.
+std::int64_t Clamp(double v, std::int64_t lo, std::int64_t hi) {
+  return static_cast<std::int64_t>(std::clamp(v, static_cast<double>(lo), static_cast<double>(hi)));
+}
+
+bool AllFinite(const MultiPolygon& mp) {
+  for (const Polygon& poly : mp) {
+    for (const Ring& ring : poly.rings) {
+      for (double v : ring.xy) {
+        if (!std::isfinite(v)) return false;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 std::vector<std::int32_t> RasteriseCentres(const Grid& grid,
                                            std::span<const MultiPolygon> polygons) {
@@ -14,13 +34,14 @@ std::vector<std::int32_t> RasteriseCentres(const Grid& grid,
   std::vector<double> cross;
   for (std::size_t p = 0; p < polygons.size(); ++p) {
     const MultiPolygon& mp = polygons[p];
+    // A polygon with a vertex that could not be projected (NaN) has no usable outline: an
+    // unpaired crossing would fill the rest of a row.
+    if (!AllFinite(mp)) continue;
     const Envelope env = EnvelopeOf(mp);
-    if (env.IsEmpty() || !std::isfinite(env.min_y) || !std::isfinite(env.max_y)) continue;
+    if (env.IsEmpty()) continue;
     // Rows whose centre line lies in [min_y, max_y].
-    const auto row_lo =
-        std::max<std::int64_t>(iy_lo, static_cast<std::int64_t>(std::ceil(env.min_y / s - 0.5)));
-    const auto row_hi =
-        std::min<std::int64_t>(iy_hi, static_cast<std::int64_t>(std::floor(env.max_y / s - 0.5)));
+    const std::int64_t row_lo = Clamp(std::ceil(env.min_y / s - 0.5), iy_lo, iy_hi + 1);
+    const std::int64_t row_hi = Clamp(std::floor(env.max_y / s - 0.5), iy_lo - 1, iy_hi);
     for (std::int64_t iy = row_lo; iy <= row_hi; ++iy) {
       const double y = (static_cast<double>(iy) + 0.5) * s;
       cross.clear();
@@ -40,10 +61,8 @@ std::vector<std::int32_t> RasteriseCentres(const Grid& grid,
       const std::int64_t row = (iy - iy_lo) * grid.nx();
       for (std::size_t k = 0; k + 1 < cross.size(); k += 2) {
         // Centres (ix + 1/2) s in [cross[k], cross[k + 1]).
-        const auto a =
-            std::max<std::int64_t>(ix_lo, static_cast<std::int64_t>(std::ceil(cross[k] / s - 0.5)));
-        const auto b = std::min<std::int64_t>(
-            ix_hi, static_cast<std::int64_t>(std::ceil(cross[k + 1] / s - 0.5)) - 1);
+        const std::int64_t a = Clamp(std::ceil(cross[k] / s - 0.5), ix_lo, ix_hi + 1);
+        const std::int64_t b = Clamp(std::ceil(cross[k + 1] / s - 0.5) - 1, ix_lo - 1, ix_hi);
         for (std::int64_t ix = a; ix <= b; ++ix) {
           std::int32_t& o = owner[static_cast<std::size_t>(row + (ix - ix_lo))];
           if (o < 0) o = static_cast<std::int32_t>(p);

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 namespace crimecast::spatial {
@@ -93,6 +94,19 @@ TEST(RasteriseCentres, AgreesWithBruteForceOnRandomPolygons) {
     inside += expect >= 0;
   }
   EXPECT_GT(inside, 100);  // the test is not vacuous
+}
+
+TEST(RasteriseCentres, HugeAndUnprojectableCoordinatesAreSafe) {
+  auto g = Grid::Create(27700, 10, 0, 0, 4, 2);
+  ASSERT_TRUE(g);
+  MultiPolygon huge(1), broken(1);
+  huge[0].rings = {Box(-1e300, 5, 1e300, 6)};  // covers the centre line y = 5 of row 0
+  broken[0].rings = {Box(0, 0, 40, 20)};
+  broken[0].rings[0].xy[4] = std::nan("");  // a vertex PROJ could not transform
+  const std::vector<MultiPolygon> polys = {broken, huge};
+  EXPECT_EQ(Picture(*g, RasteriseCentres(*g, polys)),
+            "....\n"
+            "bbbb\n");
 }
 
 TEST(RasteriseCentres, PolygonOutsideTheWindowTouchesNothing) {
