@@ -139,6 +139,11 @@ try {
   const panelText = await page.textContent('#panel-cell');
   check(/90 % interval/.test(panelText) && /Long-term background/.test(panelText) && /Recent nearby events/.test(panelText), 'the explanation shows the interval, background and recent parts');
   check((await page.$('#panel-cell svg.sparkline')) !== null, 'the explanation has a history sparkline');
+  {
+    // The area covariate layer stored with `crimecast layers add` (harness: sim_score = 7).
+    const cov = await page.textContent('#panel-cell table.covariates').catch(() => '');
+    check(/sim_score/.test(cov ?? '') && /7\.0000/.test(cov ?? '') && /points/.test(cov ?? ''), `the explanation lists the cell's area covariates (${(cov ?? '').replace(/\s+/g, ' ').trim()})`);
+  }
   // The 90 % interval against an independent Poisson quantile (and hand-worked values: for mean 1
   // P(X<=2) = 0.920 < 0.95 <= P(X<=3) = 0.981; for mean 10 the 5 % and 95 % quantiles are 5, 15).
   const quantile = (mean, q) => {

@@ -52,6 +52,29 @@ export function makeStore(cli, out, { days = 120, mu = 40, seed = 11 } = {}) {
     stdio: 'inherit',
   });
   execFileSync(cli, ['import', '--db', db, '--format', 'csv', '--source', 'sim', '--quiet', csv], { stdio: 'inherit' });
+  // An area covariate layer (one synthetic area over the simulated city, value 7), so that the
+  // explanation panel's covariates table is exercised (`crimecast layers add`).
+  const area = path.join(out, 'area.geojson');
+  fs.writeFileSync(
+    area,
+    JSON.stringify({
+      type: 'FeatureCollection',
+      features: [
+        {
+          type: 'Feature',
+          properties: { code: 'SIM1' },
+          geometry: { type: 'Polygon', coordinates: [[[-3.3, 51.4], [-2.7, 51.4], [-2.7, 51.8], [-3.3, 51.8], [-3.3, 51.4]]] },
+        },
+      ],
+    }),
+  );
+  const table = path.join(out, 'area.csv');
+  fs.writeFileSync(table, 'code,score\nSIM1,7\n');
+  execFileSync(
+    cli,
+    ['layers', 'add', '--db', db, '--name', 'sim_score', '--boundaries', area, '--id-field', 'code', '--table', table, '--key-column', 'code', '--value-column', 'score', '--unit', 'points'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   for (const role of ['analyst', 'partner']) {
     execFileSync(cli, ['user', 'add', '--db', db, '--name', `e2e-${role}`, '--role', role], {
       env: { ...process.env, CRIMECAST_PASSWORD: passwords[role] },
