@@ -13,9 +13,17 @@
 //   from that file and returns an error.
 // Memory is bounded by a few chunks of chunk_rows (the file is streamed). Reading and writing
 // run on two threads; callbacks are called on the calling thread.
+//
+// ImportFiles imports several files, each exactly as ImportFile would (one batch per file, in
+// the given order), but reads ahead: while one file is written and committed, the reader thread
+// already hashes, parses and projects the next ones (decision 0007). Only the calling thread
+// uses the store. Whether a later file was already imported is asked of the store by the
+// calling thread when the reader gets to it, and checked again when its turn comes, so a file
+// listed twice is imported once and a file imported meanwhile by another process is skipped.
 #pragma once
 
 #include <functional>
+#include <span>
 #include <string>
 
 #include "core/common/error.hpp"
@@ -39,10 +47,16 @@ struct ImportReport {
   std::int64_t previous_batch = 0;  // the batch that imported it, when skipped
 };
 
-// sha256 of a file's bytes as lowercase hex (libsodium).
+// sha256 of a file's bytes as lowercase hex (OpenSSL).
 Result<std::string> Sha256File(const std::string& path);
 
 Result<ImportReport> ImportFile(EventStore& store, const std::string& path,
                                 const ImportOptions& options);
+
+// Called once per file, in order, on the calling thread, when the file's batch is committed,
+// skipped or failed (a failed file imports nothing; the next files are still imported).
+using FileDone = std::function<void(std::size_t index, const Result<ImportReport>& report)>;
+void ImportFiles(EventStore& store, std::span<const std::string> paths,
+                 const ImportOptions& options, const FileDone& on_file_done);
 
 }  // namespace crimecast::storage
