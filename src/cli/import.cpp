@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
@@ -52,8 +53,11 @@ int Run(const Args& a) {
     if (!epsg) return ReportError(epsg.error());
     opt.reader.store_epsg = *epsg;
   }
+  // PROJ's set-up for the likely projection runs while the store is opened (decision 0007).
+  std::jthread warm_up = storage::WarmUpProjection(opt);
   auto store = OpenStore(a.db);
   if (!store) return ReportError(store.error());
+  if (warm_up.joinable()) warm_up.join();
 
   std::ofstream errors_out;
   if (!a.errors_path.empty()) {

@@ -19,6 +19,7 @@
 
 #include "core/common/assert.hpp"
 #include "core/ingest/area_check.hpp"
+#include "core/spatial/projection.hpp"
 
 namespace crimecast::storage {
 
@@ -355,6 +356,15 @@ Result<ImportReport> WriteFile(EventStore& store, Pipeline& pipeline, const std:
 }
 
 }  // namespace
+
+std::jthread WarmUpProjection(const ImportOptions& options) {
+  const ingest::ReaderOptions& r = options.reader;
+  if (r.input_epsg != 0 && r.input_epsg != spatial::kWgs84) return {};  // x/y input: two steps
+  int to = r.store_epsg;
+  if (to == 0 && r.format == ingest::InputFormat::kPoliceUk) to = spatial::kBritishNationalGrid;
+  if (to == 0 || to == spatial::kWgs84) return {};
+  return std::jthread([to] { (void)spatial::LeaseProjection(spatial::kWgs84, to); });
+}
 
 void ImportFiles(EventStore& store, std::span<const std::string> paths,
                  const ImportOptions& options, const FileDone& on_file_done) {

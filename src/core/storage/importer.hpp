@@ -25,6 +25,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <thread>
 
 #include "core/common/error.hpp"
 #include "core/ingest/reader.hpp"
@@ -52,6 +53,15 @@ Result<std::string> Sha256File(const std::string& path);
 
 Result<ImportReport> ImportFile(EventStore& store, const std::string& path,
                                 const ImportOptions& options);
+
+// Starts creating, on a thread of its own, the projection the import will most likely need
+// (WGS84 to ImportOptions::reader.store_epsg, or to the British National Grid for data.police.uk
+// files): PROJ spends tens of milliseconds in its database creating one, which can then overlap
+// with opening the store. It only fills the process's projection pool (spatial::LeaseProjection),
+// so results are the same whether the guess is right or not. Join (or destroy) the returned
+// thread before ImportFiles, so the reader finds the projection ready rather than creating a
+// second one; a default thread when there is nothing to guess.
+std::jthread WarmUpProjection(const ImportOptions& options);
 
 // Called once per file, in order, on the calling thread, when the file's batch is committed,
 // skipped or failed (a failed file imports nothing; the next files are still imported).
