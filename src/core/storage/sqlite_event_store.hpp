@@ -34,6 +34,10 @@ struct sqlite3;
 
 namespace crimecast::storage {
 
+namespace internal {
+struct WriterStatements;  // the batch writer's prepared statements (sqlite_event_store.cpp)
+}
+
 // 63-bit FNV-1a of source '\0' source_id (non-negative, so it sorts as an SQLite integer). Stored
 // in events.key_hash unless a collision moved the event to a later key.
 std::int64_t EventKeyHash(std::string_view source, std::string_view source_id);
@@ -65,9 +69,11 @@ class SqliteEventStore final : public EventStore {
   Result<std::string> IntegrityCheck();
 
  private:
-  explicit SqliteEventStore(sqlite3* db) : db_(db) {}
+  explicit SqliteEventStore(sqlite3* db);
   sqlite3* db_ = nullptr;
   std::int64_t bulk_rows_ = kDefaultBulkRows;
+  // Prepared once and kept from batch to batch; finalised before the connection closes.
+  std::unique_ptr<internal::WriterStatements> writer_statements_;
 };
 
 }  // namespace crimecast::storage
