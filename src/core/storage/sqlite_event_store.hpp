@@ -12,7 +12,8 @@
 // are never deleted, so probe sequences have no holes).
 //
 // Import cost (docs/decisions/0007-import-speed.md): BatchWriter::WriteMany inserts 32 rows per
-// INSERT statement and looks rows up only when a block had a conflict; new databases use 8 KiB
+// INSERT statement and looks rows up only when a block had a conflict; the writer's statements
+// are prepared once per store and kept from batch to batch; new databases use 8 KiB
 // pages; the WAL is checkpointed every 16,384 pages rather than 1,000. A batch that grows large
 // against the table (at least bulk_rows() inserted rows, and at least as many as the table held
 // before it) takes the bulk path: the time and Z-order indexes are dropped inside the batch's
