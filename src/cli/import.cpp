@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
@@ -52,8 +53,11 @@ int Run(const Args& a) {
     if (!epsg) return ReportError(epsg.error());
     opt.reader.store_epsg = *epsg;
   }
+  // PROJ's set-up for the likely projection runs while the store is opened (decision 0007).
+  std::jthread warm_up = storage::WarmUpProjection(opt);
   auto store = OpenStore(a.db);
   if (!store) return ReportError(store.error());
+  if (warm_up.joinable()) warm_up.join();
 
   std::ofstream errors_out;
   if (!a.errors_path.empty()) {
@@ -90,9 +94,11 @@ int Run(const Args& a) {
   storage::BatchInfo total;
   int files_ok = 0;
   int files_failed = 0;
-  for (const std::string& file : a.files) {
-    current = file;
-    auto report = storage::ImportFile(**store, file, opt);
+  // One batch per file, in order; the next files are read while one is written.
+  if (!a.files.empty()) current = a.files.front();
+  auto done = [&](std::size_t index, const Result<storage::ImportReport>& report) {
+    const std::string& file = a.files[index];
+    if (index + 1 < a.files.size()) current = a.files[index + 1];
     if (tty && !a.quiet) std::fputs("\r\033[K", stderr);
     if (!report) {
       ++files_failed;
@@ -102,7 +108,7 @@ int Run(const Args& a) {
         errors_out << CsvField(file) << ",0,," << Name(report.error().code) << ','
                    << CsvField(report.error().message) << '\n';
       }
-      continue;
+      return;
     }
     const auto& b = report->batch;
     if (report->skipped) {
@@ -111,7 +117,7 @@ int Run(const Args& a) {
         std::printf("%s: already imported as batch %lld (sha256 %s); 0 added\n", file.c_str(),
                     static_cast<long long>(report->previous_batch), b.sha256.substr(0, 12).c_str());
       }
-      continue;
+      return;
     }
     if (b.accepted > 0 || b.rows_read == 0) ++files_ok;
     if (b.accepted == 0 && b.rows_read > 0) ++files_failed;
@@ -133,7 +139,8 @@ int Run(const Args& a) {
     total.rejected += b.rejected;
     total.unlocated += b.unlocated;
     total.out_of_area += b.out_of_area;
-  }
+  };
+  storage::ImportFiles(**store, a.files, opt, done);
   if (!a.quiet && a.files.size() > 1) {
     std::printf(
         "total: %zu files (%d failed): %lld rows read, %lld accepted, %lld new, %lld duplicate, "

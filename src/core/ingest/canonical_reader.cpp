@@ -154,9 +154,13 @@ bool CanonicalReader::ConvertRecord(const CsvRecord& r, std::vector<Event>& even
   }
 
   const std::string_view id = Trim(Field(r, cols_.id));
-  Event& e = events.emplace_back();
+  Event& e = AppendEvent(events);
   e.source = source();
-  e.source_id = id.empty() ? ids_.Next(r.fields) : std::string(id);
+  if (id.empty()) {
+    e.source_id = ids_.Next(r.fields);
+  } else {
+    e.source_id.assign(id);
+  }
   e.category = category;
   const std::string_view source_type = Trim(Field(r, cols_.source_type));
   e.source_type.assign(source_type.empty() ? cat_text : source_type);

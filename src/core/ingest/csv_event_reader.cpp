@@ -201,6 +201,22 @@ double CsvEventReader::fraction_done() const {
                   static_cast<double>(tokenizer_->bytes_consumed()) / static_cast<double>(total));
 }
 
+Event& CsvEventReader::AppendEvent(std::vector<Event>& events) {
+  Event& e = events.emplace_back();
+  if (pool_ == nullptr || pool_->empty()) return e;
+  // A default Event whose strings take over the spare's buffers (cleared): assigning a field of
+  // the usual length then needs no allocation. Every other member keeps its default.
+  Event& spare = pool_->back();
+  for (std::string Event::*s :
+       {&Event::source, &Event::source_id, &Event::source_type, &Event::location_text,
+        &Event::area_code, &Event::force, &Event::outcome}) {
+    (e.*s).swap(spare.*s);
+    (e.*s).clear();
+  }
+  pool_->pop_back();
+  return e;
+}
+
 void CsvEventReader::RowFail(std::int64_t line, std::string_view field, ErrorCode code,
                              std::string reason) {
   errors_->push_back(RowError{file_, line, std::string(field), code, std::move(reason)});

@@ -108,6 +108,7 @@ class CsvEventReader : public EventReader {
   double fraction_done() const final;
   const std::string& source() const final { return source_; }
   int store_epsg() const final { return store_epsg_; }
+  void ReuseEvents(std::vector<Event>* pool) final { pool_ = pool; }
 
  protected:
   CsvEventReader(std::string file, const ReaderOptions& options, OpenedCsv opened);
@@ -115,6 +116,10 @@ class CsvEventReader : public EventReader {
   // Converts one record. Returns true after appending an Event to `events`; otherwise reports
   // the row with RowFail() and returns false.
   virtual bool ConvertRecord(const CsvRecord& record, std::vector<Event>& events) = 0;
+
+  // Appends a default Event to `events` (from the ReuseEvents pool when it has one) and returns
+  // it. ConvertRecord appends through this.
+  Event& AppendEvent(std::vector<Event>& events);
 
   // Records one bad row (called from ConvertRecord).
   void RowFail(std::int64_t line, std::string_view field, ErrorCode code, std::string reason);
@@ -164,6 +169,7 @@ class CsvEventReader : public EventReader {
   int store_epsg_ = 0;
   std::pair<std::string, std::string> coord_fields_{"lon", "lat"};
   std::vector<RowError>* errors_ = nullptr;  // valid during Next()
+  std::vector<Event>* pool_ = nullptr;       // ReuseEvents()
   std::vector<Pending> pending_;
   std::vector<double> xs_, ys_, lons_, lats_;
   std::vector<char> keep_;

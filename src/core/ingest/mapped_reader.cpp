@@ -197,7 +197,7 @@ bool MappedReader::ConvertRecord(const CsvRecord& r, std::vector<Event>& events)
     }
   }
 
-  Event& e = events.emplace_back();
+  Event& e = AppendEvent(events);
   e.source = source();
   id_scratch_.clear();
   for (std::size_t i = 0; i < cols_.id.size(); ++i) {

@@ -127,7 +127,7 @@ bool PoliceUkReader::ConvertRecord(const CsvRecord& r, std::vector<Event>& event
   const std::string_view lsoa = Trim(Field(r, cols_.lsoa_code));
   const std::string_view force = Trim(Field(r, cols_.falls_within));
 
-  Event& e = events.emplace_back();
+  Event& e = AppendEvent(events);
   e.source = source();
   if (!crime_id.empty()) {
     e.source_id.assign(crime_id);

@@ -70,6 +70,12 @@ class EventReader {
   // EPSG code of Event::x/y for this file: ReaderOptions::store_epsg, or the code chosen from
   // the first located point; 0 until a located row has been read.
   virtual int store_epsg() const { return 0; }
+  // Events to reuse, or nullptr (the default). Next() then takes the events it appends from the
+  // back of *pool while it is non-empty, reset to a default Event except that their strings keep
+  // their heap buffers: a long-running import hands consumed events back here, and filling them
+  // costs no allocation per text field (and no free on the thread that consumed them). *pool
+  // must outlive the calls to Next(); it is only touched inside Next().
+  virtual void ReuseEvents(std::vector<Event>* pool) { (void)pool; }
 };
 
 Result<std::unique_ptr<EventReader>> OpenEventReader(const std::string& path,

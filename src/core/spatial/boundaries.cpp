@@ -3,13 +3,8 @@
 // Only the reentrant GEOS API: every call names its context, so locators on different threads
 // never share GEOS state.
 #define GEOS_USE_ONLY_R_API
-#include <cpl_conv.h>
-#include <cpl_error.h>
 #include <fmt/format.h>
-#include <gdal.h>
 #include <geos_c.h>
-#include <ogr_api.h>
-#include <ogr_srs_api.h>
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
@@ -24,9 +19,12 @@
 #include <system_error>
 
 #include "core/common/assert.hpp"
+#include "core/spatial/gdal_api.hpp"
 #include "core/spatial/projection.hpp"
 
 namespace crimecast::spatial {
+
+using internal::Gdal;
 
 Envelope EnvelopeOf(const MultiPolygon& geometry) {
   Envelope e;
@@ -44,66 +42,61 @@ namespace {
 // GDAL plumbing
 // ---------------------------------------------------------------------------------------------
 
-void RegisterGdalOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { GDALAllRegister(); });
-}
-
 // GDAL prints warnings and errors to stderr by default; we turn them into Result messages
 // instead. The handler stack is per thread in GDAL, so this does not silence other threads.
 class QuietGdalErrors {
  public:
   QuietGdalErrors() {
-    CPLPushErrorHandler(CPLQuietErrorHandler);
-    CPLErrorReset();
+    Gdal().CPLPushErrorHandler(Gdal().CPLQuietErrorHandler);
+    Gdal().CPLErrorReset();
   }
-  ~QuietGdalErrors() { CPLPopErrorHandler(); }
+  ~QuietGdalErrors() { Gdal().CPLPopErrorHandler(); }
   QuietGdalErrors(const QuietGdalErrors&) = delete;
   QuietGdalErrors& operator=(const QuietGdalErrors&) = delete;
 };
 
 std::string LastGdalError() {
-  const char* msg = CPLGetLastErrorMsg();
+  const char* msg = Gdal().CPLGetLastErrorMsg();
   return (msg != nullptr && *msg != '\0') ? std::string(msg) : std::string("no detail from GDAL");
 }
 
 struct DatasetCloser {
   void operator()(void* h) const {
-    if (h != nullptr) GDALClose(h);
+    if (h != nullptr) Gdal().GDALClose(h);
   }
 };
 using DatasetPtr = std::unique_ptr<void, DatasetCloser>;
 
 struct FeatureDestroyer {
   void operator()(void* h) const {
-    if (h != nullptr) OGR_F_Destroy(h);
+    if (h != nullptr) Gdal().OGR_F_Destroy(h);
   }
 };
 using FeaturePtr = std::unique_ptr<void, FeatureDestroyer>;
 
 struct GeometryDestroyer {
   void operator()(void* h) const {
-    if (h != nullptr) OGR_G_DestroyGeometry(h);
+    if (h != nullptr) Gdal().OGR_G_DestroyGeometry(h);
   }
 };
 using GeometryPtr = std::unique_ptr<void, GeometryDestroyer>;
 
 struct SrsReleaser {
   void operator()(void* h) const {
-    if (h != nullptr) OSRRelease(h);
+    if (h != nullptr) Gdal().OSRRelease(h);
   }
 };
 using SrsPtr = std::unique_ptr<void, SrsReleaser>;
 
 struct TransformDestroyer {
   void operator()(void* h) const {
-    if (h != nullptr) OCTDestroyCoordinateTransformation(h);
+    if (h != nullptr) Gdal().OCTDestroyCoordinateTransformation(h);
   }
 };
 using TransformPtr = std::unique_ptr<void, TransformDestroyer>;
 
 bool IsPolygonalType(OGRwkbGeometryType type) {
-  switch (wkbFlatten(type)) {
+  switch (Gdal().OGR_GT_Flatten(type)) {
     case wkbPolygon:
     case wkbMultiPolygon:
     case wkbCurvePolygon:
@@ -178,8 +171,8 @@ std::pair<int, int> DetectCodeAndName(const std::vector<std::string>& names) {
 // The EPSG code of a spatial reference, or 0 when it has none that GDAL can identify.
 int IdentifyEpsg(OGRSpatialReferenceH srs) {
   auto code_of = [](OGRSpatialReferenceH h) -> int {
-    const char* auth = OSRGetAuthorityName(h, nullptr);
-    const char* code = OSRGetAuthorityCode(h, nullptr);
+    const char* auth = Gdal().OSRGetAuthorityName(h, nullptr);
+    const char* code = Gdal().OSRGetAuthorityCode(h, nullptr);
     if (auth == nullptr || code == nullptr || std::string_view(auth) != "EPSG") return 0;
     return std::atoi(code);
   };
@@ -188,13 +181,13 @@ int IdentifyEpsg(OGRSpatialReferenceH srs) {
   // of (confidence >= 90 means "equivalent up to names").
   int entries = 0;
   int* confidence = nullptr;
-  OGRSpatialReferenceH* matches = OSRFindMatches(srs, nullptr, &entries, &confidence);
+  OGRSpatialReferenceH* matches = Gdal().OSRFindMatches(srs, nullptr, &entries, &confidence);
   int found = 0;
   for (int i = 0; i < entries && found == 0; ++i) {
     if (confidence[i] >= 90) found = code_of(matches[i]);
   }
-  if (matches != nullptr) OSRFreeSRSArray(matches);
-  CPLFree(confidence);
+  if (matches != nullptr) Gdal().OSRFreeSRSArray(matches);
+  Gdal().VSIFree(confidence);  // CPLFree() is a macro for VSIFree()
   return found;
 }
 
@@ -202,11 +195,11 @@ int IdentifyEpsg(OGRSpatialReferenceH srs) {
 // we swap them on read so that everything downstream is (east, north).
 bool DataIsNorthFirst(OGRSpatialReferenceH srs) {
   int count = 0;
-  const int* mapping = OSRGetDataAxisToSRSAxisMapping(srs, &count);
+  const int* mapping = Gdal().OSRGetDataAxisToSRSAxisMapping(srs, &count);
   if (mapping == nullptr || count < 2) return false;
   const int axis = std::abs(mapping[0]) - 1;
   OGRAxisOrientation orientation = OAO_Other;
-  OSRGetAxis(srs, OSRIsProjected(srs) ? "PROJCS" : "GEOGCS", axis, &orientation);
+  Gdal().OSRGetAxis(srs, Gdal().OSRIsProjected(srs) ? "PROJCS" : "GEOGCS", axis, &orientation);
   return orientation == OAO_North || orientation == OAO_South;
 }
 
@@ -219,11 +212,11 @@ struct RawFeature {
 // Reads one ring; returns false when it is degenerate (fewer than 3 distinct vertices) or has
 // a non-finite coordinate.
 bool ReadRing(OGRGeometryH ring, bool swap_axes, Ring& out) {
-  const int n = OGR_G_GetPointCount(ring);
+  const int n = Gdal().OGR_G_GetPointCount(ring);
   if (n < 3) return false;
   std::vector<double> xs(static_cast<std::size_t>(n));
   std::vector<double> ys(static_cast<std::size_t>(n));
-  OGR_G_GetPoints(ring, xs.data(), sizeof(double), ys.data(), sizeof(double), nullptr, 0);
+  Gdal().OGR_G_GetPoints(ring, xs.data(), sizeof(double), ys.data(), sizeof(double), nullptr, 0);
   if (swap_axes) xs.swap(ys);
   out.xy.clear();
   out.xy.reserve(2 * xs.size() + 2);
@@ -244,19 +237,19 @@ bool ReadRing(OGRGeometryH ring, bool swap_axes, Ring& out) {
 // Appends the polygons of `g` (recursing through collections) to `out`; returns true if `g`
 // had any polygonal part.
 bool AppendPolygons(OGRGeometryH g, bool swap_axes, MultiPolygon& out) {
-  if (g == nullptr || OGR_G_IsEmpty(g)) return false;
-  if (OGR_G_HasCurveGeometry(g, TRUE)) {
+  if (g == nullptr || Gdal().OGR_G_IsEmpty(g)) return false;
+  if (Gdal().OGR_G_HasCurveGeometry(g, TRUE)) {
     // Arcs (CurvePolygon, MultiSurface): approximate with the default 4-degree step.
-    GeometryPtr linear(OGR_G_GetLinearGeometry(g, 0, nullptr));
+    GeometryPtr linear(Gdal().OGR_G_GetLinearGeometry(g, 0, nullptr));
     return linear != nullptr && AppendPolygons(linear.get(), swap_axes, out);
   }
-  const OGRwkbGeometryType type = wkbFlatten(OGR_G_GetGeometryType(g));
+  const OGRwkbGeometryType type = Gdal().OGR_GT_Flatten(Gdal().OGR_G_GetGeometryType(g));
   if (type == wkbPolygon || type == wkbTriangle) {
     Polygon polygon;
-    const int rings = OGR_G_GetGeometryCount(g);
+    const int rings = Gdal().OGR_G_GetGeometryCount(g);
     for (int r = 0; r < rings; ++r) {
       Ring ring;
-      if (ReadRing(OGR_G_GetGeometryRef(g, r), swap_axes, ring)) {
+      if (ReadRing(Gdal().OGR_G_GetGeometryRef(g, r), swap_axes, ring)) {
         polygon.rings.push_back(std::move(ring));
       } else if (r == 0) {
         return true;  // degenerate exterior: the polygon has no area; holes are meaningless
@@ -268,9 +261,9 @@ bool AppendPolygons(OGRGeometryH g, bool swap_axes, MultiPolygon& out) {
   if (type == wkbMultiPolygon || type == wkbGeometryCollection || type == wkbPolyhedralSurface ||
       type == wkbTIN) {
     bool any = false;
-    const int parts = OGR_G_GetGeometryCount(g);
+    const int parts = Gdal().OGR_G_GetGeometryCount(g);
     for (int i = 0; i < parts; ++i)
-      any |= AppendPolygons(OGR_G_GetGeometryRef(g, i), swap_axes, out);
+      any |= AppendPolygons(Gdal().OGR_G_GetGeometryRef(g, i), swap_axes, out);
     return any;
   }
   return false;
@@ -314,8 +307,8 @@ bool TransformGeometry(MultiPolygon& geometry, OGRCoordinateTransformationH tran
         xs[i] = ring.xy[2 * i];
         ys[i] = ring.xy[2 * i + 1];
       }
-      if (!OCTTransformEx(transform, static_cast<int>(n), xs.data(), ys.data(), nullptr,
-                          ok.data())) {
+      if (!Gdal().OCTTransformEx(transform, static_cast<int>(n), xs.data(), ys.data(), nullptr,
+                                 ok.data())) {
         return false;
       }
       for (std::size_t i = 0; i < n; ++i) {
@@ -363,10 +356,11 @@ Result<Boundaries> Boundaries::Load(const std::filesystem::path& path,
     return Fail(ErrorCode::kFileNotFound,
                 fmt::format("boundary file '{}' does not exist", path.string()));
   }
-  RegisterGdalOnce();
+  // GDAL is loaded on first use (spatial/gdal_api.hpp explains why).
+  if (auto gdal = internal::LoadGdal(); !gdal) return Unexpected(gdal.error());
   QuietGdalErrors quiet;
-  DatasetPtr dataset(
-      GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+  DatasetPtr dataset(Gdal().GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr,
+                                       nullptr, nullptr));
   if (dataset == nullptr) {
     return Fail(ErrorCode::kFileUnreadable,
                 fmt::format("'{}' is not a vector data set GDAL can read (GeoJSON, GeoPackage, "
@@ -375,25 +369,25 @@ Result<Boundaries> Boundaries::Load(const std::filesystem::path& path,
   }
 
   // --- Choose the layer.
-  const int layer_count = GDALDatasetGetLayerCount(dataset.get());
+  const int layer_count = Gdal().GDALDatasetGetLayerCount(dataset.get());
   std::vector<std::string> layer_names;
   for (int i = 0; i < layer_count; ++i) {
-    layer_names.emplace_back(OGR_L_GetName(GDALDatasetGetLayer(dataset.get(), i)));
+    layer_names.emplace_back(Gdal().OGR_L_GetName(Gdal().GDALDatasetGetLayer(dataset.get(), i)));
   }
   OGRLayerH layer = nullptr;
   if (!options.layer.empty()) {
-    layer = GDALDatasetGetLayerByName(dataset.get(), options.layer.c_str());
+    layer = Gdal().GDALDatasetGetLayerByName(dataset.get(), options.layer.c_str());
     if (layer == nullptr) {
       return Fail(ErrorCode::kNotFound,
                   fmt::format("'{}' has no layer '{}'; its layers: {}", path.string(),
                               options.layer, JoinNames(layer_names)));
     }
   } else if (layer_count == 1) {
-    layer = GDALDatasetGetLayer(dataset.get(), 0);
+    layer = Gdal().GDALDatasetGetLayer(dataset.get(), 0);
   } else {
     for (int i = 0; i < layer_count && layer == nullptr; ++i) {
-      OGRLayerH candidate = GDALDatasetGetLayer(dataset.get(), i);
-      if (IsPolygonalType(OGR_L_GetGeomType(candidate))) layer = candidate;
+      OGRLayerH candidate = Gdal().GDALDatasetGetLayer(dataset.get(), i);
+      if (IsPolygonalType(Gdal().OGR_L_GetGeomType(candidate))) layer = candidate;
     }
     if (layer == nullptr) {
       return Fail(ErrorCode::kBadGeometry,
@@ -405,13 +399,14 @@ Result<Boundaries> Boundaries::Load(const std::filesystem::path& path,
   }
 
   Boundaries out;
-  out.layer_name_ = OGR_L_GetName(layer);
+  out.layer_name_ = Gdal().OGR_L_GetName(layer);
 
   // --- Columns.
-  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
-  const int field_count = OGR_FD_GetFieldCount(defn);
+  OGRFeatureDefnH defn = Gdal().OGR_L_GetLayerDefn(layer);
+  const int field_count = Gdal().OGR_FD_GetFieldCount(defn);
   for (int i = 0; i < field_count; ++i) {
-    out.property_names_.emplace_back(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)));
+    out.property_names_.emplace_back(
+        Gdal().OGR_Fld_GetNameRef(Gdal().OGR_FD_GetFieldDefn(defn, i)));
   }
   int code_column = -1;
   int name_column = -1;
@@ -444,54 +439,54 @@ Result<Boundaries> Boundaries::Load(const std::filesystem::path& path,
   // --- Source CRS.
   SrsPtr source_srs;
   if (options.source_epsg != 0) {
-    source_srs.reset(OSRNewSpatialReference(nullptr));
-    if (OSRImportFromEPSG(source_srs.get(), options.source_epsg) != OGRERR_NONE) {
+    source_srs.reset(Gdal().OSRNewSpatialReference(nullptr));
+    if (Gdal().OSRImportFromEPSG(source_srs.get(), options.source_epsg) != OGRERR_NONE) {
       return Fail(ErrorCode::kBadCrs,
                   fmt::format("EPSG:{} is not a CRS GDAL knows", options.source_epsg));
     }
-    // OSRImportFromEPSG gives authority axis order; the data is (east, north).
-    OSRSetAxisMappingStrategy(source_srs.get(), OAMS_TRADITIONAL_GIS_ORDER);
+    // Gdal().OSRImportFromEPSG gives authority axis order; the data is (east, north).
+    Gdal().OSRSetAxisMappingStrategy(source_srs.get(), OAMS_TRADITIONAL_GIS_ORDER);
   } else {
-    OGRSpatialReferenceH layer_srs = OGR_L_GetSpatialRef(layer);
+    OGRSpatialReferenceH layer_srs = Gdal().OGR_L_GetSpatialRef(layer);
     if (layer_srs == nullptr) {
       return Fail(ErrorCode::kBadCrs,
                   fmt::format("layer '{}' of '{}' has no coordinate reference system (a "
                               "Shapefile without its .prj?); give the source EPSG code",
                               out.layer_name_, path.string()));
     }
-    source_srs.reset(OSRClone(layer_srs));
+    source_srs.reset(Gdal().OSRClone(layer_srs));
   }
   const bool swap_axes = DataIsNorthFirst(source_srs.get());
   const int source_epsg =
       options.source_epsg != 0 ? options.source_epsg : IdentifyEpsg(source_srs.get());
   {
-    const char* srs_name = OSRGetName(source_srs.get());
+    const char* srs_name = Gdal().OSRGetName(source_srs.get());
     out.report_.source_crs = source_epsg > 0 ? fmt::format("EPSG:{}", source_epsg)
                                              : std::string(srs_name ? srs_name : "unnamed CRS");
   }
 
   // --- Read the features (source CRS).
   std::vector<RawFeature> raw;
-  OGR_L_ResetReading(layer);
-  while (FeaturePtr feature{OGR_L_GetNextFeature(layer)}) {
+  Gdal().OGR_L_ResetReading(layer);
+  while (FeaturePtr feature{Gdal().OGR_L_GetNextFeature(layer)}) {
     ++out.report_.features_read;
     RawFeature f;
     f.values.resize(static_cast<std::size_t>(field_count));
     for (int i = 0; i < field_count; ++i) {
-      if (OGR_F_IsFieldSetAndNotNull(feature.get(), i)) {
-        f.values[static_cast<std::size_t>(i)] = OGR_F_GetFieldAsString(feature.get(), i);
+      if (Gdal().OGR_F_IsFieldSetAndNotNull(feature.get(), i)) {
+        f.values[static_cast<std::size_t>(i)] = Gdal().OGR_F_GetFieldAsString(feature.get(), i);
       }
     }
-    OGRGeometryH g = OGR_F_GetGeometryRef(feature.get());
-    if (g == nullptr || OGR_G_IsEmpty(g)) {
+    OGRGeometryH g = Gdal().OGR_F_GetGeometryRef(feature.get());
+    if (g == nullptr || Gdal().OGR_G_IsEmpty(g)) {
       ++out.report_.skipped_empty;
       continue;
     }
     GeometryPtr repaired;
-    if (IsPolygonalType(OGR_G_GetGeometryType(g)) && !OGR_G_IsValid(g)) {
+    if (IsPolygonalType(Gdal().OGR_G_GetGeometryType(g)) && !Gdal().OGR_G_IsValid(g)) {
       // Self-intersecting rings make point-in-polygon answers depend on the algorithm; repair
       // them the standard way (GEOS MakeValid through GDAL) and say so in the report.
-      repaired.reset(OGR_G_MakeValid(g));
+      repaired.reset(Gdal().OGR_G_MakeValid(g));
       if (repaired != nullptr) {
         g = repaired.get();
         ++out.report_.repaired_invalid;
@@ -539,13 +534,14 @@ Result<Boundaries> Boundaries::Load(const std::filesystem::path& path,
       if (!p) return Unexpected(p.error());
       to_wgs84.emplace(std::move(*p));
     } else {
-      SrsPtr wgs84(OSRNewSpatialReference(nullptr));
-      OSRImportFromEPSG(wgs84.get(), kWgs84);
-      OSRSetAxisMappingStrategy(wgs84.get(), OAMS_TRADITIONAL_GIS_ORDER);
+      SrsPtr wgs84(Gdal().OSRNewSpatialReference(nullptr));
+      Gdal().OSRImportFromEPSG(wgs84.get(), kWgs84);
+      Gdal().OSRSetAxisMappingStrategy(wgs84.get(), OAMS_TRADITIONAL_GIS_ORDER);
       // Our copy of the coordinates is already (east, north).
-      SrsPtr source_traditional(OSRClone(source_srs.get()));
-      OSRSetAxisMappingStrategy(source_traditional.get(), OAMS_TRADITIONAL_GIS_ORDER);
-      gdal_transform.reset(OCTNewCoordinateTransformation(source_traditional.get(), wgs84.get()));
+      SrsPtr source_traditional(Gdal().OSRClone(source_srs.get()));
+      Gdal().OSRSetAxisMappingStrategy(source_traditional.get(), OAMS_TRADITIONAL_GIS_ORDER);
+      gdal_transform.reset(
+          Gdal().OCTNewCoordinateTransformation(source_traditional.get(), wgs84.get()));
       if (gdal_transform == nullptr) {
         return Fail(ErrorCode::kBadCrs,
                     fmt::format("cannot transform layer '{}' from its CRS ({}) to WGS84: {}",

@@ -12,10 +12,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "core/common/assert.hpp"
 #include "core/ingest/area_check.hpp"
+#include "core/spatial/projection.hpp"
 
 namespace crimecast::storage {
 
@@ -48,112 +52,278 @@ Result<std::string> Sha256File(const std::string& path) {
   return hex;
 }
 
-Result<ImportReport> ImportFile(EventStore& store, const std::string& path,
-                                const ImportOptions& options) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    return Fail(ErrorCode::kFileNotFound, fmt::format("'{}' is not a readable file", path));
+namespace {
+
+// What the reader thread produces, in file order: one start item per file, then (when the file
+// is read) its chunks, the last one marked.
+struct Item {
+  std::size_t file = 0;
+  bool start = false;
+  // Start items.
+  std::optional<Error> pre_read_error;  // not a regular file, or unreadable for sha256
+  std::string sha256;
+  bool not_read = false;            // already imported when the reader asked: not read
+  std::optional<Error> open_error;  // the reader could not be opened
+  std::string source, format_name;  // of the opened reader
+  // Chunk items.
+  std::vector<Event> events;
+  std::vector<ingest::RowError> errors;
+  std::optional<Error> error;  // fatal read error: the file's last item
+  bool last = false;
+  double fraction = 0;
+  std::int64_t rows_read = 0;
+};
+
+// The reader's question "was a file with this sha256 imported already?", answered by the
+// calling thread (the only one that may use the store).
+enum class Answer { kNone, kImport, kSkip, kAskAgainBetweenBatches };
+
+// Why a pipeline over files, not one per file: each file's reading (sha256, CSV, validation,
+// projection, area check) used to start only after the previous file's batch committed, so the
+// writer idled while the next file's first chunk was parsed and the reader idled during every
+// commit (fsync). Here one reader thread runs ahead through the files, bounded by kMaxQueued
+// items, and the writer finds the next file's chunks waiting.
+class Pipeline {
+ public:
+  Pipeline(EventStore& store, std::span<const std::string> paths, const ImportOptions& options)
+      : store_(store), paths_(paths), options_(options) {}
+  ~Pipeline() { Stop(); }
+
+  void Start() {
+    producer_ = std::jthread([this] { Produce(); });
   }
-  auto sha = Sha256File(path);
-  if (!sha) return Unexpected(sha.error());
-  ImportReport report;
-  if (!options.force) {
-    auto prev = store.FindBatchBySha256(*sha);
-    if (!prev) return Unexpected(prev.error());
-    if (prev->has_value()) {
-      report.skipped = true;
-      report.previous_batch = (*prev)->id;
-      report.batch = **prev;
-      report.batch.id = 0;
-      return report;
+
+  // The next item (they come in file order). Answers the reader's questions while waiting.
+  Item Pop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      ServeQuestion(lock);
+      if (!queue_.empty()) {
+        Item item = std::move(queue_.front());
+        queue_.pop_front();
+        cv_.notify_all();
+        return item;
+      }
+      cv_.wait(lock);
     }
   }
 
-  auto reader = ingest::OpenEventReader(path, options.reader);
-  if (!reader) return Unexpected(reader.error());
+  // Hands a consumed chunk's events back for reuse.
+  void Recycle(std::vector<Event>&& events) {
+    std::lock_guard lock(mu_);
+    if (spares_.size() < kMaxQueued + 2) spares_.push_back(std::move(events));
+  }
 
+  // The batch the caller has open (0: none); questions about it wait until it is closed.
+  void SetOpenBatch(std::int64_t id) {
+    std::lock_guard lock(mu_);
+    open_batch_ = id;
+    cv_.notify_all();
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      cancel_ = true;
+    }
+    cv_.notify_all();
+    if (producer_.joinable()) producer_.join();
+  }
+
+ private:
+  static constexpr std::size_t kMaxQueued = 4;
+
+  // Called with the lock held, on the calling thread (so open_batch_ cannot change meanwhile).
+  void ServeQuestion(std::unique_lock<std::mutex>& lock) {
+    if (!question_ || answer_ != Answer::kNone) return;
+    const std::string sha = *question_;
+    const std::int64_t open = open_batch_;
+    lock.unlock();
+    Answer a = Answer::kImport;  // a store error is reported when the file's turn comes
+    if (auto prev = store_.FindBatchBySha256(sha); prev && prev->has_value()) {
+      // The batch being written has this sha256 (the same file twice): whether the later copy
+      // is skipped depends on whether that batch commits; ask again once it is closed.
+      a = ((*prev)->id == open) ? Answer::kAskAgainBetweenBatches : Answer::kSkip;
+    }
+    lock.lock();
+    answer_ = a;
+    cv_.notify_all();
+  }
+
+  // Reader thread: asks whether the file was imported already; true to read it.
+  bool ShouldRead(const std::string& sha) {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      question_ = sha;
+      answer_ = Answer::kNone;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return answer_ != Answer::kNone || cancel_; });
+      if (cancel_) return false;
+      const Answer a = answer_;
+      question_.reset();
+      answer_ = Answer::kNone;
+      if (a == Answer::kImport) return true;
+      if (a == Answer::kSkip) return false;
+      cv_.wait(lock, [&] { return open_batch_ == 0 || cancel_; });
+      if (cancel_) return false;
+    }
+  }
+
+  // Reader thread: queues an item; false when cancelled.
+  bool Push(Item item) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return queue_.size() < kMaxQueued || cancel_; });
+    if (cancel_) return false;
+    queue_.push_back(std::move(item));
+    cv_.notify_all();
+    return true;
+  }
+
+  std::vector<Event> TakeSpare() {
+    std::lock_guard lock(mu_);
+    if (spares_.empty()) return {};
+    std::vector<Event> v = std::move(spares_.back());
+    spares_.pop_back();
+    return v;
+  }
+
+  void Produce() {
+    std::vector<Event> pool;  // consumed events whose strings are reused
+    for (std::size_t i = 0; i < paths_.size(); ++i) {
+      const std::string& path = paths_[i];
+      Item start;
+      start.file = i;
+      start.start = true;
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(path, ec)) {
+        start.pre_read_error =
+            Error{ErrorCode::kFileNotFound, fmt::format("'{}' is not a readable file", path)};
+        if (!Push(std::move(start))) return;
+        continue;
+      }
+      auto sha = Sha256File(path);
+      if (!sha) {
+        start.pre_read_error = sha.error();
+        if (!Push(std::move(start))) return;
+        continue;
+      }
+      start.sha256 = *sha;
+      if (!options_.force && !ShouldRead(*sha)) {
+        start.not_read = true;
+        if (!Push(std::move(start))) return;
+        continue;
+      }
+      auto reader = ingest::OpenEventReader(path, options_.reader);
+      if (!reader) {
+        start.open_error = reader.error();
+        if (!Push(std::move(start))) return;
+        continue;
+      }
+      ingest::EventReader& rd = **reader;
+      rd.ReuseEvents(&pool);
+      start.source = rd.source();
+      start.format_name = rd.format_name();
+      if (!Push(std::move(start))) return;
+      bool more = true;
+      while (more) {
+        Item c;
+        c.file = i;
+        c.events = TakeSpare();
+        pool.insert(pool.end(), std::make_move_iterator(c.events.begin()),
+                    std::make_move_iterator(c.events.end()));
+        c.events.clear();
+        c.events.reserve(options_.chunk_rows);
+        auto next = rd.Next(c.events, c.errors, options_.chunk_rows);
+        if (!next) {
+          c.error = next.error();
+          more = false;
+        } else {
+          more = *next;
+          // Checked per chunk: each chunk is a sample of thousands of rows of the same area.
+          if (options_.flag_out_of_area) ingest::FlagOutOfArea(c.events);
+        }
+        c.last = !more;
+        c.fraction = rd.fraction_done();
+        c.rows_read = rd.rows_read();
+        if (!Push(std::move(c))) return;
+      }
+    }
+  }
+
+  EventStore& store_;
+  std::span<const std::string> paths_;
+  const ImportOptions& options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  std::vector<std::vector<Event>> spares_;
+  std::optional<std::string> question_;
+  Answer answer_ = Answer::kNone;
+  std::int64_t open_batch_ = 0;
+  bool cancel_ = false;
+  std::jthread producer_;
+};
+
+// Skips the remaining items of a file whose start item was `start`.
+void DiscardFile(Pipeline& pipeline, const Item& start) {
+  if (start.pre_read_error || start.not_read || start.open_error) return;  // nothing follows
+  for (;;) {
+    Item c = pipeline.Pop();
+    const bool last = c.last;
+    pipeline.Recycle(std::move(c.events));
+    if (last) return;
+  }
+}
+
+// Writes one file's chunks as one batch; `start` is its start item, already checked.
+Result<ImportReport> WriteFile(EventStore& store, Pipeline& pipeline, const std::string& path,
+                               const Item& start, const ImportOptions& options) {
   BatchInfo info;
-  info.source = (*reader)->source();
-  info.format = (*reader)->format_name();
+  info.source = start.source;
+  info.format = start.format_name;
   info.file_name = std::filesystem::path(path).filename().string();
-  info.sha256 = *sha;
+  info.sha256 = start.sha256;
   info.started_at = std::chrono::floor<Seconds>(std::chrono::system_clock::now());
   auto writer = store.BeginBatch(info);
-  if (!writer) return Unexpected(writer.error());
-
-  // Two-stage pipeline on two threads: a reader thread parses, validates, projects and
-  // area-checks chunks while this thread writes the previous chunk to the store. SQLite writing
-  // and CSV work cost about the same per row, so this nearly halves wall time on two cores.
-  struct Chunk {
-    std::vector<Event> events;
-    std::vector<ingest::RowError> errors;
-    bool more = true;
-    double fraction = 0;
-    std::int64_t rows_read = 0;
-    std::optional<Error> error;
-  };
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<Chunk> queue;
-  bool cancel = false;
-  constexpr std::size_t kMaxQueued = 4;
-  ingest::EventReader& rd = **reader;
-  std::jthread producer([&] {
-    bool more = true;
-    while (more) {
-      Chunk c;
-      c.events.reserve(options.chunk_rows);
-      auto next = rd.Next(c.events, c.errors, options.chunk_rows);
-      if (!next) {
-        c.error = next.error();
-        c.more = false;
-      } else {
-        c.more = *next;
-        // Checked per chunk: each chunk is a sample of thousands of rows of the same area.
-        if (options.flag_out_of_area) ingest::FlagOutOfArea(c.events);
-      }
-      c.fraction = rd.fraction_done();
-      c.rows_read = rd.rows_read();
-      more = c.more;
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return queue.size() < kMaxQueued || cancel; });
-      if (cancel) return;
-      queue.push_back(std::move(c));
-      cv.notify_all();
+  if (!writer) {
+    DiscardFile(pipeline, start);
+    return Unexpected(writer.error());
+  }
+  pipeline.SetOpenBatch((*writer)->batch_id());
+  // Whatever happens below, the batch is closed (committed, or rolled back by the writer's
+  // destructor) before the reader may ask about it again.
+  struct CloseBatch {
+    Pipeline& p;
+    std::unique_ptr<BatchWriter>& w;
+    ~CloseBatch() {
+      w.reset();
+      p.SetOpenBatch(0);
     }
-  });
-  auto stop_producer = [&] {
-    {
-      std::lock_guard lock(mu);
-      cancel = true;
-    }
-    cv.notify_all();
-  };
+  } close{pipeline, *writer};
 
   std::vector<WriteOutcome> outcomes;
-  bool more = true;
-  while (more) {
-    Chunk c;
-    {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return !queue.empty(); });
-      c = std::move(queue.front());
-      queue.pop_front();
-      cv.notify_all();
+  std::int64_t rows_read = 0;
+  std::optional<Error> failure;
+  for (bool last = false; !last;) {
+    Item c = pipeline.Pop();
+    last = c.last;
+    rows_read = c.rows_read;
+    if (failure) {  // the batch failed: only drain the file
+      pipeline.Recycle(std::move(c.events));
+      continue;
     }
     // A fatal error mid-file abandons the batch: the writer's destructor rolls it back.
     if (c.error) {
-      stop_producer();
-      return Unexpected(*c.error);
+      failure = c.error;
+      continue;
     }
-    more = c.more;
     info.rejected += static_cast<std::int64_t>(c.errors.size());
     if (options.on_error) {
       for (const auto& e : c.errors) options.on_error(e);
     }
     if (auto w = (*writer)->WriteMany(c.events, outcomes); !w) {
-      stop_producer();
-      return Unexpected(w.error());
+      failure = w.error();
+      continue;
     }
     for (std::size_t i = 0; i < c.events.size(); ++i) {
       const Event& e = c.events[i];
@@ -173,14 +343,72 @@ Result<ImportReport> ImportFile(EventStore& store, const std::string& path,
           break;
       }
     }
+    pipeline.Recycle(std::move(c.events));
     if (options.on_progress) options.on_progress(c.fraction, c.rows_read);
   }
-  producer.join();
-  info.rows_read = (*reader)->rows_read();
+  if (failure) return Unexpected(*failure);
+  info.rows_read = rows_read;
   auto committed = (*writer)->Commit(info);
   if (!committed) return Unexpected(committed.error());
+  ImportReport report;
   report.batch = *committed;
   return report;
+}
+
+}  // namespace
+
+std::jthread WarmUpProjection(const ImportOptions& options) {
+  const ingest::ReaderOptions& r = options.reader;
+  if (r.input_epsg != 0 && r.input_epsg != spatial::kWgs84) return {};  // x/y input: two steps
+  int to = r.store_epsg;
+  if (to == 0 && r.format == ingest::InputFormat::kPoliceUk) to = spatial::kBritishNationalGrid;
+  if (to == 0 || to == spatial::kWgs84) return {};
+  return std::jthread([to] { (void)spatial::LeaseProjection(spatial::kWgs84, to); });
+}
+
+void ImportFiles(EventStore& store, std::span<const std::string> paths,
+                 const ImportOptions& options, const FileDone& on_file_done) {
+  Pipeline pipeline(store, paths, options);
+  pipeline.Start();
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    const Item start = pipeline.Pop();
+    CRIMECAST_ASSERT(start.start && start.file == i, "import pipeline items out of order");
+    auto result = [&]() -> Result<ImportReport> {
+      if (start.pre_read_error) return Unexpected(*start.pre_read_error);
+      // Checked again now that the earlier files are committed (the reader's answer came
+      // earlier, and another process may have imported the file since).
+      if (!options.force) {
+        auto prev = store.FindBatchBySha256(start.sha256);
+        if (!prev) {
+          DiscardFile(pipeline, start);
+          return Unexpected(prev.error());
+        }
+        if (prev->has_value()) {
+          DiscardFile(pipeline, start);
+          ImportReport report;
+          report.skipped = true;
+          report.previous_batch = (*prev)->id;
+          report.batch = **prev;
+          report.batch.id = 0;
+          return report;
+        }
+        // Batches are never deleted, so a file the reader skipped stays imported; should that
+        // ever change, this file is read again on its own.
+        if (start.not_read) return ImportFile(store, paths[i], options);
+      }
+      if (start.open_error) return Unexpected(*start.open_error);
+      return WriteFile(store, pipeline, paths[i], start, options);
+    }();
+    if (on_file_done) on_file_done(i, result);
+  }
+}
+
+Result<ImportReport> ImportFile(EventStore& store, const std::string& path,
+                                const ImportOptions& options) {
+  Result<ImportReport> out = Fail(ErrorCode::kInternal, "import produced no result");
+  ImportFiles(store, std::span<const std::string>(&path, 1), options,
+              [&](std::size_t, const Result<ImportReport>& r) { out = r; });
+  return out;
 }
 
 }  // namespace crimecast::storage

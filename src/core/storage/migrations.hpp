@@ -1,8 +1,9 @@
 // core/storage/migrations.hpp
 //
-// Versioned schema migrations for the SQLite store. Each migration is applied once, inside a
-// transaction, and recorded in schema_migrations(version, applied_at, description). Migrations
-// are append-only: never edit one that has shipped; add a new version instead.
+// Versioned schema migrations for the SQLite store. Each migration is applied once and recorded
+// in schema_migrations(version, applied_at, description); all migrations a database lacks are
+// applied in one transaction (SqliteEventStore::Open). Migrations are append-only: never edit
+// one that has shipped; add a new version instead.
 #pragma once
 
 #include <string_view>

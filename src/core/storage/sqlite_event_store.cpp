@@ -187,15 +187,72 @@ std::string LimitSql(const EventFilter& f) {
   return fmt::format(" LIMIT {} OFFSET {}", f.limit < 0 ? -1 : f.limit, f.offset);
 }
 
+// Parameters of the INSERT statements (SqliteBatchWriter::InsertSql): ?1 source and ?2 batch id
+// are shared by all rows of a statement; each row has kRowParams of its own (outcome_as_of reuses
+// t_start's). Why: a bound text costs about 180 instructions and the multi-row statement
+// repeated the batch's source and id in every row.
+constexpr int kSourceParam = 1;
+constexpr int kBatchIdParam = 2;
+constexpr int kRowParams = 19;
+
+// An INSERT statement and the source its ?1 is bound to (text owned here: SQLITE_STATIC).
+struct InsertStmt {
+  Stmt st;
+  std::string source;
+  bool source_bound = false;
+  void Reset() { st.Reset(); }
+  void BindSource(std::string_view s) {
+    if (source_bound && s == source) return;
+    source.assign(s);
+    st.Bind(kSourceParam, std::string_view(source));
+    source_bound = true;
+  }
+};
+
+}  // namespace
+
+// The batch writer's prepared statements, kept by the store from one batch to the next. Why:
+// compiling the 32-row INSERT (704 parameters) and the other five statements cost about 3.5
+// million instructions a batch, 3 % of importing a data.police.uk file.
+struct internal::WriterStatements {
+  InsertStmt insert, insert_block;
+  Stmt find, pub_has, pub_add, update;
+  bool prepared = false;
+
+  // Between batches no statement is active (COMMIT and ROLLBACK then never meet an open read
+  // cursor) and no binding points into events that are gone.
+  void Release() {
+    for (Stmt* st : {&insert.st, &insert_block.st, &find, &pub_has, &pub_add, &update}) {
+      if (st->get() == nullptr) continue;
+      sqlite3_reset(st->get());
+      sqlite3_clear_bindings(st->get());
+    }
+    insert.source_bound = insert_block.source_bound = false;
+  }
+};
+
+namespace {
+
 // ----------------------------------------------------------------------------------------------
 class SqliteBatchWriter final : public BatchWriter {
  public:
-  SqliteBatchWriter(sqlite3* db, std::int64_t batch_id, std::int64_t bulk_rows)
-      : db_(db), batch_id_(batch_id), bulk_rows_(bulk_rows) {}
+  SqliteBatchWriter(sqlite3* db, std::int64_t batch_id, std::int64_t bulk_rows,
+                    internal::WriterStatements& statements)
+      : db_(db),
+        batch_id_(batch_id),
+        bulk_rows_(bulk_rows),
+        statements_(statements),
+        insert_(statements.insert),
+        insert_block_(statements.insert_block),
+        find_(statements.find),
+        pub_has_(statements.pub_has),
+        pub_add_(statements.pub_add),
+        update_(statements.update) {}
   ~SqliteBatchWriter() override {
     // Not committed: roll back, so a failed or abandoned batch leaves nothing behind (the
     // rollback also restores secondary indexes a bulk batch dropped).
     if (!done_) {
+      statements_.Release();
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       if (bulk_) RestoreCacheSize();
     }
@@ -208,8 +265,25 @@ class SqliteBatchWriter final : public BatchWriter {
       st = std::move(*p);
       return {};
     };
-    if (auto r = prepare(insert_, InsertSql(1)); !r) return r;
-    if (auto r = prepare(insert_block_, InsertSql(kBlockRows)); !r) return r;
+    if (!statements_.prepared) {
+      if (auto r = PrepareStatements(prepare); !r) return r;
+      statements_.prepared = true;
+    }
+    // The batch id is the same for every row: bound once (bindings survive sqlite3_reset).
+    insert_.st.Bind(kBatchIdParam, batch_id_);
+    insert_block_.st.Bind(kBatchIdParam, batch_id_);
+    Stmt max_id;
+    if (auto r = prepare(max_id, "SELECT COALESCE(MAX(id), 0) FROM events"); !r) return r;
+    if (sqlite3_step(max_id.get()) != SQLITE_ROW) return SqlError(db_, "max event id");
+    max_id_ = max_id.Int(0);
+    start_max_id_ = max_id_;
+    return {};
+  }
+
+  template <class PrepareFn>
+  Result<void> PrepareStatements(PrepareFn& prepare) {
+    if (auto r = prepare(insert_.st, InsertSql(1)); !r) return r;
+    if (auto r = prepare(insert_block_.st, InsertSql(kBlockRows)); !r) return r;
     if (auto r = prepare(find_,
                          "SELECT id, t_start, t_end, outcome, outcome_as_of, source, source_id "
                          "FROM events WHERE key_hash = ?");
@@ -231,11 +305,6 @@ class SqliteBatchWriter final : public BatchWriter {
         !r) {
       return r;
     }
-    Stmt max_id;
-    if (auto r = prepare(max_id, "SELECT COALESCE(MAX(id), 0) FROM events"); !r) return r;
-    if (sqlite3_step(max_id.get()) != SQLITE_ROW) return SqlError(db_, "max event id");
-    max_id_ = max_id.Int(0);
-    start_max_id_ = max_id_;
     return {};
   }
 
@@ -297,13 +366,8 @@ class SqliteBatchWriter final : public BatchWriter {
       cat->Bind(3, b.rows_by_category[c]);
       if (sqlite3_step(cat->get()) != SQLITE_DONE) return SqlError(db_, "insert category rows");
     }
-    // Finalise statements before COMMIT so no reader cursor holds the transaction open.
-    insert_ = Stmt();
-    insert_block_ = Stmt();
-    find_ = Stmt();
-    pub_has_ = Stmt();
-    pub_add_ = Stmt();
-    update_ = Stmt();
+    // No statement may hold a read cursor open at COMMIT (they stay prepared for the next batch).
+    statements_.Release();
     if (auto r = Exec(db_, "COMMIT"); !r) return Unexpected(r.error());
     done_ = true;
     if (bulk_) RestoreCacheSize();
@@ -317,7 +381,6 @@ class SqliteBatchWriter final : public BatchWriter {
   // closing a cursor per B-tree, allocating record buffers, halting) is about a third of the
   // cost of inserting a row with three indexes; a 32-row statement pays it once per 32 rows.
   static constexpr std::size_t kBlockRows = 32;
-  static constexpr int kInsertColumns = 22;
 
   // Bulk path (decision 0007). Why: a batch that is large against the table (the national year
   // is one 7-million-row batch into an empty table) inserts into the random-order Z-order and
@@ -380,52 +443,54 @@ class SqliteBatchWriter final : public BatchWriter {
         "lon, lat, x, y, epsg, quality, location_text, area_code, force, outcome, outcome_as_of, "
         "origin, out_of_area, batch_id, zkey, key_hash) VALUES ";
     for (std::size_t r = 0; r < rows; ++r) {
-      sql += r ? ",(" : "(";
-      for (int c = 0; c < kInsertColumns; ++c) sql += c ? ",?" : "?";
-      sql += ")";
+      const int b = 2 + static_cast<int>(r) * kRowParams;
+      sql += fmt::format(
+          "{}(?1,?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?2,?{},?{}"
+          ")",
+          r ? "," : "", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10,
+          b + 11, b + 12, b + 13, b + 14, b + 15, b + 4, b + 16, b + 17, b + 18, b + 19);
     }
     return sql;
   }
 
-  // Binds one event's columns as parameters base+1 .. base+kInsertColumns (key_hash last).
-  void BindEvent(Stmt& st, int base, const Event& e, std::uint64_t key) {
+  // Binds one event's own columns as row `row` of st (source via BindSource, key_hash last).
+  void BindEvent(Stmt& st, int row, const Event& e, std::uint64_t key) {
+    const int base = 2 + row * kRowParams;
     const std::int64_t ts = e.when.start.time_since_epoch().count();
     const bool located = e.Located();
     constexpr double kNull = std::numeric_limits<double>::quiet_NaN();  // bound as NULL
-    st.Bind(base + 1, std::string_view(e.source));
-    st.Bind(base + 2, std::string_view(e.source_id));
-    st.Bind(base + 3, static_cast<int>(e.category));
-    st.Bind(base + 4, std::string_view(e.source_type));
-    st.Bind(base + 5, ts);
-    st.Bind(base + 6, static_cast<std::int64_t>(e.when.end.time_since_epoch().count()));
-    st.Bind(base + 7, located ? e.lon : kNull);
-    st.Bind(base + 8, located ? e.lat : kNull);
-    st.Bind(base + 9, located ? e.x : kNull);
-    st.Bind(base + 10, located ? e.y : kNull);
-    st.Bind(base + 11, located ? e.epsg : 0);
-    st.Bind(base + 12, static_cast<int>(e.quality));
-    st.Bind(base + 13, std::string_view(e.location_text));
-    st.Bind(base + 14, std::string_view(e.area_code));
-    st.Bind(base + 15, std::string_view(e.force));
-    st.Bind(base + 16, std::string_view(e.outcome));
-    st.Bind(base + 17, ts);
-    st.Bind(base + 18, static_cast<int>(e.origin));
-    st.Bind(base + 19, e.out_of_area ? 1 : 0);
-    st.Bind(base + 20, batch_id_);
+    st.Bind(base + 1, std::string_view(e.source_id));
+    st.Bind(base + 2, static_cast<int>(e.category));
+    st.Bind(base + 3, std::string_view(e.source_type));
+    st.Bind(base + 4, ts);  // t_start and outcome_as_of
+    st.Bind(base + 5, static_cast<std::int64_t>(e.when.end.time_since_epoch().count()));
+    st.Bind(base + 6, located ? e.lon : kNull);
+    st.Bind(base + 7, located ? e.lat : kNull);
+    st.Bind(base + 8, located ? e.x : kNull);
+    st.Bind(base + 9, located ? e.y : kNull);
+    st.Bind(base + 10, located ? e.epsg : 0);
+    st.Bind(base + 11, static_cast<int>(e.quality));
+    st.Bind(base + 12, std::string_view(e.location_text));
+    st.Bind(base + 13, std::string_view(e.area_code));
+    st.Bind(base + 14, std::string_view(e.force));
+    st.Bind(base + 15, std::string_view(e.outcome));
+    st.Bind(base + 16, static_cast<int>(e.origin));
+    st.Bind(base + 17, e.out_of_area ? 1 : 0);
     if (located) {
-      st.Bind(base + 21, static_cast<std::int64_t>(spatial::ZKey(e.lon, e.lat)));
+      st.Bind(base + 18, static_cast<std::int64_t>(spatial::ZKey(e.lon, e.lat)));
     } else {
-      sqlite3_bind_null(st.get(), base + 21);
+      sqlite3_bind_null(st.get(), base + 18);
     }
-    st.Bind(base + 22, static_cast<std::int64_t>(key));
+    st.Bind(base + 19, static_cast<std::int64_t>(key));
   }
 
   // Inserts the event under its own key; false when the key is taken (by this event or, very
   // rarely, by another one with the same hash).
-  Result<bool> TryInsert(const Event& e, Stmt& st) {
+  Result<bool> TryInsert(const Event& e, InsertStmt& st) {
     st.Reset();
-    BindEvent(st, 0, e, KeyHash(e.source, e.source_id));
-    if (sqlite3_step(st.get()) != SQLITE_DONE) return SqlError(db_, "insert event");
+    st.BindSource(e.source);
+    BindEvent(st.st, 0, e, KeyHash(e.source, e.source_id));
+    if (sqlite3_step(st.st.get()) != SQLITE_DONE) return SqlError(db_, "insert event");
     if (sqlite3_changes(db_) != 1) return false;
     max_id_ = std::max<std::int64_t>(max_id_, sqlite3_last_insert_rowid(db_));
     return true;
@@ -435,13 +500,23 @@ class SqliteBatchWriter final : public BatchWriter {
   // looked up: a row stored by this block under its own key (first occurrence) was inserted;
   // every other row goes through WriteExisting, in file order, exactly as Write would.
   Result<void> WriteBlock(std::span<const Event> block, std::vector<WriteOutcome>& out) {
+    // One statement shares one source: a block mixing sources is written row by row.
+    for (const Event& e : block) {
+      if (e.source == block.front().source) continue;
+      for (const Event& each : block) {
+        auto w = Write(each);
+        if (!w) return Unexpected(w.error());
+        out.push_back(*w);
+      }
+      return {};
+    }
     insert_block_.Reset();
+    insert_block_.BindSource(block.front().source);
     for (std::size_t r = 0; r < block.size(); ++r) {
       const Event& e = block[r];
-      BindEvent(insert_block_, static_cast<int>(r) * kInsertColumns, e,
-                KeyHash(e.source, e.source_id));
+      BindEvent(insert_block_.st, static_cast<int>(r), e, KeyHash(e.source, e.source_id));
     }
-    if (sqlite3_step(insert_block_.get()) != SQLITE_DONE) return SqlError(db_, "insert events");
+    if (sqlite3_step(insert_block_.st.get()) != SQLITE_DONE) return SqlError(db_, "insert events");
     const int inserted = sqlite3_changes(db_);
     if (inserted == static_cast<int>(block.size())) {
       max_id_ = static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
@@ -494,8 +569,9 @@ class SqliteBatchWriter final : public BatchWriter {
       if (*found) return **found;
       if (found_none_) {
         insert_.Reset();
-        BindEvent(insert_, 0, e, key);
-        if (sqlite3_step(insert_.get()) != SQLITE_DONE) return SqlError(db_, "insert event");
+        insert_.BindSource(e.source);
+        BindEvent(insert_.st, 0, e, key);
+        if (sqlite3_step(insert_.st.get()) != SQLITE_DONE) return SqlError(db_, "insert event");
         if (sqlite3_changes(db_) != 1) return SqlError(db_, "insert event under a probed key");
         max_id_ = std::max<std::int64_t>(max_id_, sqlite3_last_insert_rowid(db_));
         return WriteOutcome::kInserted;
@@ -582,10 +658,16 @@ class SqliteBatchWriter final : public BatchWriter {
   std::int64_t bulk_rows_ = 0;                // rows before the bulk path may start; 0: never
   bool bulk_ = false;                         // secondary indexes dropped, larger page cache
   std::vector<std::string> dropped_indexes_;  // CREATE INDEX statements to run at Commit
-  std::int64_t max_id_ = 0;            // largest event id, for telling this block's rows apart
-  std::int64_t start_max_id_ = 0;      // largest event id before this batch
-  std::vector<std::int64_t> claimed_;  // ids of rows a partial block has accounted for
-  Stmt insert_, insert_block_, find_, pub_has_, pub_add_, update_;
+  std::int64_t max_id_ = 0;                 // largest event id, for telling this block's rows apart
+  std::int64_t start_max_id_ = 0;           // largest event id before this batch
+  std::vector<std::int64_t> claimed_;       // ids of rows a partial block has accounted for
+  internal::WriterStatements& statements_;  // owned by the store, reused batch after batch
+  InsertStmt& insert_;
+  InsertStmt& insert_block_;
+  Stmt& find_;
+  Stmt& pub_has_;
+  Stmt& pub_add_;
+  Stmt& update_;
 };
 
 }  // namespace
@@ -626,43 +708,53 @@ Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(const std::stri
         "PRAGMA wal_autocheckpoint=16384"}) {
     if (auto r = Exec(db, pragma); !r) return Unexpected(r.error());
   }
+  // All pending migrations, and the schema_migrations table itself, in one transaction. Why:
+  // each commit costs an fsync (synchronous=FULL) and a new database needs every migration
+  // (three commits were about a tenth of a one-file import's fixed cost); an upgrade is also
+  // all-or-nothing this way. An up-to-date database takes no write lock here.
+  auto too_new = [&](int version) {
+    return Fail(ErrorCode::kSchemaVersion,
+                fmt::format("database '{}' has schema version {}, newer than this crimecast ({}); "
+                            "upgrade crimecast",
+                            path, version, LatestSchemaVersion()));
+  };
+  int current = store->SchemaVersion();  // 0 while schema_migrations does not exist
+  if (current > LatestSchemaVersion()) return too_new(current);
+  if (current == LatestSchemaVersion()) return store;
+  if (auto r = Exec(db, "BEGIN IMMEDIATE"); !r) return Unexpected(r.error());
+  auto rollback = [db](auto error) {
+    Exec(db, "ROLLBACK");
+    return error;
+  };
   if (auto r = Exec(db,
                     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                     "applied_at INTEGER NOT NULL, description TEXT NOT NULL)");
       !r) {
-    return Unexpected(r.error());
+    return rollback(Unexpected(r.error()));
   }
-  const int current = store->SchemaVersion();
-  if (current > LatestSchemaVersion()) {
-    return Fail(ErrorCode::kSchemaVersion,
-                fmt::format("database '{}' has schema version {}, newer than this crimecast ({}); "
-                            "upgrade crimecast",
-                            path, current, LatestSchemaVersion()));
-  }
+  current = store->SchemaVersion();  // another process may have migrated meanwhile
+  if (current > LatestSchemaVersion()) return rollback(too_new(current));
   for (const Migration& m : Migrations()) {
     if (m.version <= current) continue;
-    if (auto r = Exec(db, "BEGIN IMMEDIATE"); !r) return Unexpected(r.error());
     const std::string sql(m.sql);
-    if (auto r = Exec(db, sql.c_str()); !r) {
-      Exec(db, "ROLLBACK");
-      return Unexpected(r.error());
-    }
+    if (auto r = Exec(db, sql.c_str()); !r) return rollback(Unexpected(r.error()));
     auto st = Stmt::Prepare(db, "INSERT INTO schema_migrations VALUES (?, ?, ?)");
-    if (!st) return Unexpected(st.error());
+    if (!st) return rollback(Unexpected(st.error()));
     st->Bind(1, m.version);
     st->Bind(2, NowSeconds());
     st->Bind(3, m.description);
-    if (sqlite3_step(st->get()) != SQLITE_DONE) {
-      Exec(db, "ROLLBACK");
-      return SqlError(db, "record migration");
-    }
-    if (auto r = Exec(db, "COMMIT"); !r) return Unexpected(r.error());
+    if (sqlite3_step(st->get()) != SQLITE_DONE) return rollback(SqlError(db, "record migration"));
   }
+  if (auto r = Exec(db, "COMMIT"); !r) return rollback(Unexpected(r.error()));
   return store;
 }
 
+SqliteEventStore::SqliteEventStore(sqlite3* db) : db_(db) {}
+
 SqliteEventStore::~SqliteEventStore() {
+  // Statements are finalised before the connection closes.
   layers_.reset();
+  writer_statements_.reset();
   sqlite3_close_v2(db_);
 }
 
@@ -709,8 +801,9 @@ Result<std::unique_ptr<BatchWriter>> SqliteEventStore::BeginBatch(const BatchInf
     Exec(db_, "ROLLBACK");
     return err;
   }
-  auto writer =
-      std::make_unique<SqliteBatchWriter>(db_, sqlite3_last_insert_rowid(db_), bulk_rows_);
+  if (!writer_statements_) writer_statements_ = std::make_unique<internal::WriterStatements>();
+  auto writer = std::make_unique<SqliteBatchWriter>(db_, sqlite3_last_insert_rowid(db_), bulk_rows_,
+                                                    *writer_statements_);
   if (auto r = writer->Prepare(); !r) return Unexpected(r.error());  // destructor rolls back
   return std::unique_ptr<BatchWriter>(std::move(writer));
 }

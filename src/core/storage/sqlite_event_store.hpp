@@ -12,7 +12,8 @@
 // are never deleted, so probe sequences have no holes).
 //
 // Import cost (docs/decisions/0007-import-speed.md): BatchWriter::WriteMany inserts 32 rows per
-// INSERT statement and looks rows up only when a block had a conflict; new databases use 8 KiB
+// INSERT statement and looks rows up only when a block had a conflict; the writer's statements
+// are prepared once per store and kept from batch to batch; new databases use 8 KiB
 // pages; the WAL is checkpointed every 16,384 pages rather than 1,000. A batch that grows large
 // against the table (at least bulk_rows() inserted rows, and at least as many as the table held
 // before it) takes the bulk path: the time and Z-order indexes are dropped inside the batch's
@@ -34,6 +35,10 @@
 struct sqlite3;
 
 namespace crimecast::storage {
+
+namespace internal {
+struct WriterStatements;  // the batch writer's prepared statements (sqlite_event_store.cpp)
+}
 
 // 63-bit FNV-1a of source '\0' source_id (non-negative, so it sorts as an SQLite integer). Stored
 // in events.key_hash unless a collision moved the event to a later key.
@@ -67,10 +72,12 @@ class SqliteEventStore final : public EventStore {
   Result<std::string> IntegrityCheck();
 
  private:
-  explicit SqliteEventStore(sqlite3* db) : db_(db) {}
+  explicit SqliteEventStore(sqlite3* db);
   sqlite3* db_ = nullptr;
   std::int64_t bulk_rows_ = kDefaultBulkRows;
   std::unique_ptr<LayerStore> layers_;  // created on first use, on db_
+  // Prepared once and kept from batch to batch; finalised before the connection closes.
+  std::unique_ptr<internal::WriterStatements> writer_statements_;
 };
 
 }  // namespace crimecast::storage
