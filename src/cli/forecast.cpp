@@ -26,6 +26,8 @@ struct Args {
   std::vector<std::string> params;
   std::string out;
   bool all_cells = false;
+  std::string bbox;
+  double margin = 5000;
   int threads = 0;
   bool quiet = false;
 };
@@ -57,6 +59,12 @@ int Run(const Args& a) {
     auto harm = models::LoadHarmWeights(a.harm);
     if (!harm) return ReportError(harm.error());
     job.harm = *harm;
+  }
+  if (!a.bbox.empty()) {
+    auto b = ParseBbox(a.bbox);
+    if (!b) return ReportError(b.error());
+    job.area = *b;
+    job.area_margin_m = a.margin;
   }
   auto params = ParseModelParams(a.params, {job.model});
   if (!params) return ReportError(params.error());
@@ -118,6 +126,13 @@ CommandRegistrar reg("forecast", [](CLI::App& app) -> Action {
   cmd->add_option("--param", args->params, "model parameter key=value (repeatable)");
   cmd->add_option("--out", args->out, "output file (.csv, or .geojson for GeoJSON)")->required();
   cmd->add_flag("--all-cells", args->all_cells, "write every cell, not only risk > 0");
+  cmd->add_option("--bbox", args->bbox,
+                  "forecast only this area, minlon,minlat,maxlon,maxlat (WGS84): e.g. one force "
+                  "of a national store");
+  cmd->add_option("--margin", args->margin,
+                  "with --bbox: metres around the area whose events the model also sees")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100000.0));
   cmd->add_option("--threads", args->threads, "worker threads (default: all cores)");
   cmd->add_flag("--quiet", args->quiet, "no summary on stderr");
   return [args] { return Run(*args); };

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <numbers>
 
 #include "core/models/covariate_layers.hpp"
 #include "core/models/grid_ops.hpp"
@@ -31,6 +32,10 @@ Result<void> ToLonLat(int epsg, std::vector<double>& xs, std::vector<double>& ys
 }
 
 std::string Num(double v) { return fmt::format("{:.6g}", v); }
+
+bool InBox(const std::array<double, 4>& b, double lon, double lat) {
+  return lon >= b[0] && lon <= b[2] && lat >= b[1] && lat <= b[3];
+}
 
 }  // namespace
 
@@ -100,6 +105,24 @@ Result<ForecastJobResult> RunForecastJob(storage::EventStore& store, const Forec
   filter.to = job.at;
   filter.located_only = true;
   filter.include_out_of_area = false;
+  if (job.area) {
+    const auto& b = *job.area;
+    if (!(b[0] <= b[2] && b[1] <= b[3] && b[0] >= -180 && b[2] <= 180 && b[1] >= -90 &&
+          b[3] <= 90) ||
+        !(job.area_margin_m >= 0) || !std::isfinite(job.area_margin_m)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("area {},{},{},{} (margin {} m) is not a valid WGS84 box", b[0], b[1],
+                              b[2], b[3], job.area_margin_m));
+    }
+    // Widen by the margin in degrees, generously (a degree of latitude is >= 110.5 km; a
+    // degree of longitude shrinks with cos(latitude), taken at the box's edge nearest a pole).
+    // The exact margin is applied below in grid metres.
+    const double dlat = job.area_margin_m / 110'500.0 + 1e-6;
+    const double max_abs_lat = std::min(89.0, std::max(std::abs(b[1]), std::abs(b[3])) + dlat);
+    const double dlon = dlat / std::cos(max_abs_lat * std::numbers::pi / 180.0);
+    filter.bbox = std::array<double, 4>{std::max(-180.0, b[0] - dlon), std::max(-90.0, b[1] - dlat),
+                                        std::min(180.0, b[2] + dlon), std::min(90.0, b[3] + dlat)};
+  }
   auto points = store.LoadPoints(filter, *epsg);
   if (!points) return Unexpected(points.error());
   double min_x = std::numeric_limits<double>::infinity();
@@ -117,6 +140,46 @@ Result<ForecastJobResult> RunForecastJob(storage::EventStore& store, const Forec
     return Fail(ErrorCode::kEmptyTrainingWindow,
                 fmt::format("no located events before {}", FormatIso(job.at)));
   }
+  if (job.area) {
+    // The grid covers the box's events and its margin's, measured in grid metres from the
+    // events that lie in the box itself (the degree box above was generous).
+    double ax0 = std::numeric_limits<double>::infinity(), ay0 = ax0, ax1 = -ax0, ay1 = -ax0;
+    for (std::size_t i = 0; i < points->size(); ++i) {
+      if (!InBox(*job.area, points->lon[i], points->lat[i])) continue;
+      ax0 = std::min(ax0, points->x[i]);
+      ax1 = std::max(ax1, points->x[i]);
+      ay0 = std::min(ay0, points->y[i]);
+      ay1 = std::max(ay1, points->y[i]);
+    }
+    if (!(ax0 <= ax1)) {
+      return Fail(ErrorCode::kEmptyTrainingWindow,
+                  fmt::format("no located events in the area {},{},{},{} before {}", (*job.area)[0],
+                              (*job.area)[1], (*job.area)[2], (*job.area)[3], FormatIso(job.at)));
+    }
+    min_x = std::max(min_x, ax0 - job.area_margin_m);
+    min_y = std::max(min_y, ay0 - job.area_margin_m);
+    max_x = std::min(max_x, ax1 + job.area_margin_m);
+    max_y = std::min(max_y, ay1 + job.area_margin_m);
+    // Events outside the grid window are left out by every model (EventGridIndex and the
+    // count models skip them); drop them here so History totals match what models see.
+    storage::PointColumns kept;
+    for (std::size_t i = 0; i < points->size(); ++i) {
+      if (points->x[i] < min_x || points->x[i] > max_x || points->y[i] < min_y ||
+          points->y[i] > max_y) {
+        continue;
+      }
+      kept.x.push_back(points->x[i]);
+      kept.y.push_back(points->y[i]);
+      kept.lon.push_back(points->lon[i]);
+      kept.lat.push_back(points->lat[i]);
+      kept.t_start.push_back(points->t_start[i]);
+      kept.t_end.push_back(points->t_end[i]);
+      kept.category.push_back(points->category[i]);
+      kept.id.push_back(points->id[i]);
+      kept.quality.push_back(points->quality[i]);
+    }
+    *points = std::move(kept);
+  }
   auto grid = spatial::Grid::Covering(*epsg, job.cell_m, min_x, min_y, max_x, max_y, job.max_cells);
   if (!grid) return Unexpected(grid.error());
 
@@ -130,7 +193,10 @@ Result<ForecastJobResult> RunForecastJob(storage::EventStore& store, const Forec
   if (!history) return Unexpected(history.error());
   if (history->size() == 0) {
     std::string cats;
-    for (Category c : job.categories) cats += (cats.empty() ? "" : ",") + std::string(Slug(c));
+    for (Category c : job.categories) {
+      if (!cats.empty()) cats += ',';
+      cats += Slug(c);
+    }
     return Fail(ErrorCode::kEmptyTrainingWindow,
                 fmt::format("no located {} events before {} to learn from",
                             cats.empty() ? "" : cats, FormatIso(job.at)));
@@ -157,6 +223,23 @@ Result<ForecastJobResult> RunForecastJob(storage::EventStore& store, const Forec
   }
   for (std::size_t i = 0; i < hit.size(); ++i) {
     if (hit[i]) out.active.push_back(static_cast<std::int64_t>(i));
+  }
+  if (job.area) {
+    // Only cells whose centre lies in the area are active (and so get risk bands); the
+    // margin's cells informed the model but are not part of the answer.
+    std::vector<double> xs(out.active.size()), ys(out.active.size());
+    for (std::size_t k = 0; k < out.active.size(); ++k) {
+      const spatial::CellIndex c = grid->IndexOfLocal(out.active[k]);
+      xs[k] = grid->CentreX(c);
+      ys[k] = grid->CentreY(c);
+    }
+    if (auto ok = ToLonLat(grid->epsg(), xs, ys); !ok) return Unexpected(ok.error());
+    std::size_t kept = 0;
+    for (std::size_t k = 0; k < out.active.size(); ++k) {
+      if (InBox(*job.area, xs[k], ys[k])) out.active[kept++] = out.active[k];
+    }
+    out.active.resize(kept);
+    out.area = job.area;
   }
   return out;
 }
@@ -217,11 +300,9 @@ Result<std::vector<CellRow>> RowsToWrite(const ForecastJobResult& r,
     rows[i].lon = xs[i];
     rows[i].lat = ys[i];
   }
-  if (o.bbox) {
-    const auto& b = *o.bbox;
-    std::erase_if(rows, [&b](const CellRow& row) {
-      return !(row.lon >= b[0] && row.lon <= b[2] && row.lat >= b[1] && row.lat <= b[3]);
-    });
+  for (const auto& box : {o.bbox, r.area}) {
+    if (!box) continue;
+    std::erase_if(rows, [&b = *box](const CellRow& row) { return !InBox(b, row.lon, row.lat); });
   }
   return rows;
 }

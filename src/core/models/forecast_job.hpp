@@ -13,6 +13,14 @@
 //   never shape the grid, so the output at T is the same whatever the store holds later.
 // * T must lie after the first event and at most one horizon after the end of the data;
 //   otherwise kOutOfRange. A category with no events before T gives kEmptyTrainingWindow.
+// * Area (optional, for national stores): a WGS84 box. The model then sees only the events
+//   within the box widened by `area_margin_m` on every side (so near-repeat, neighbour and
+//   kernel terms at the box's edge still see their neighbourhood), the grid covers those
+//   events, and the active area (and so the risk bands) is the active cells whose centre lies
+//   in the box. Count models give inside the box exactly what they give over the whole store;
+//   pooled models (learned, auto) are fitted on the box and its margin only. This is how a
+//   150 m forecast of one force is made from a national store, whose whole grid would exceed
+//   max_cells.
 // * Cell size must be in (0, 10 km] (kBadGrid); a grid over max_cells cells is kTooLarge.
 // * Covariates: every area covariate layer stored with the events (storage/layer_store.hpp) is
 //   rasterised on the grid (cell centre in polygon; cached per grid) and passed to the model
@@ -47,6 +55,9 @@ struct ForecastJob {
   std::vector<Category> categories;  // empty: every category
   std::optional<HarmWeights> harm;
   std::int64_t max_cells = kMaxForecastCells;
+  // WGS84 (min_lon, min_lat, max_lon, max_lat); absent: everything the store holds.
+  std::optional<std::array<double, 4>> area;
+  double area_margin_m = 5000;  // metres around `area` whose events the model also sees
 };
 
 struct ForecastJobResult {
@@ -59,6 +70,9 @@ struct ForecastJobResult {
   // The store's area covariate layers on `grid` (models/covariate_layers.hpp), given to the
   // model and to explanations; null when the store keeps none.
   std::shared_ptr<const GridCovariates> covariates;
+  // ForecastJob::area when one was given: the writers below list only cells whose centre
+  // lies in it.
+  std::optional<std::array<double, 4>> area;
 };
 
 // The CRS for a store: `requested` when given, else as described above.
