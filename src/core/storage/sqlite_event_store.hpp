@@ -1,8 +1,11 @@
 // core/storage/sqlite_event_store.hpp
 //
 // The embedded EventStore: one SQLite file, WAL journal, synchronous=FULL, versioned schema
-// migrations (storage/migrations.cpp). Spatial queries use a Z-order key index over WGS84
-// positions (spatial/zorder.hpp); time queries an index on t_start.
+// migrations (storage/migrations.cpp). Spatial queries use an index on (time bucket, Z-order
+// key), the bucket being t_start >> 21 (2^21 s, about 24 days) and the key a Z-order key over
+// WGS84 positions (spatial/zorder.hpp): a bounding-box query seeks each Z-order range in each
+// bucket of its time range (of the stored data when it has none), so an import batch appends to
+// its own buckets instead of rewriting the whole index. Time queries use an index on t_start.
 //
 // Keys: events are found by key_hash, a unique integer column holding EventKeyHash(source,
 // source_id) (an integer index is about 17 bytes an entry, where one carrying the 64-character

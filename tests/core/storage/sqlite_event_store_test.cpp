@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cmath>
+#include <optional>
+#include <utility>
+
 #include "core/spatial/zorder.hpp"
 #include "core/storage/migrations.hpp"
 #include "support/paths.hpp"
@@ -270,7 +274,7 @@ TEST(SqliteEventStore, BulkPathMatchesRowByRowAndKeepsIndexes) {
   auto bulk_store = OpenTemp("bulk");
   bulk_store->set_bulk_rows(40);
   const auto indexes = EventIndexes(*row_store);
-  ASSERT_EQ(indexes, (std::vector<std::string>{"events_key", "events_time", "events_zkey"}));
+  ASSERT_EQ(indexes, (std::vector<std::string>{"events_key", "events_time", "events_tzkey"}));
   for (const auto& batch : batches) {
     auto wr = row_store->BeginBatch({.source = "police-uk", .format = "police-uk"});
     auto wb = bulk_store->BeginBatch({.source = "police-uk", .format = "police-uk"});
@@ -452,6 +456,243 @@ TEST(SqliteEventStore, OpenFailsClearlyOnUnwritablePath) {
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kStorage);
   EXPECT_NE(s.error().message.find("/nonexistent-dir/x/y.db"), std::string::npos);
+}
+
+// A located event at `lon`, `lat` starting at UTC second `t` (one hour long).
+Event EventAt(std::string id, std::int64_t t, double lon, double lat) {
+  Event e = MakeEvent(std::move(id), "2024-01", lon, lat);
+  e.when = {TimePoint{Seconds{t}}, TimePoint{Seconds{t + 3600}}};
+  return e;
+}
+
+// Bucket width of events_tzkey (t_start >> 21).
+constexpr std::int64_t kBucket = std::int64_t{1} << 21;
+
+TEST(SqliteEventStore, UpgradesVersionThreeDatabase) {
+  auto dir = testing::TempDir("upgrade_v3");
+  const auto path = (dir / "t.db").string();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    std::string sql =
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT "
+        "NULL, description TEXT NOT NULL);";
+    for (int v = 1; v <= 3; ++v) {
+      sql += std::string(Migrations()[static_cast<std::size_t>(v - 1)].sql);
+      sql += fmt::format("INSERT INTO schema_migrations VALUES ({}, 0, 'v{}');", v, v);
+    }
+    // Two located rows in buckets far apart, one unlocated.
+    sql += fmt::format(
+        "INSERT INTO events (id, source, source_id, category, source_type, t_start, t_end, lon, "
+        "lat, x, y, epsg, quality, location_text, area_code, force, outcome, outcome_as_of, "
+        "origin, out_of_area, batch_id, merged_count, zkey, key_hash) VALUES "
+        "(4, 'police-uk', 'a', 2, 'Burglary', 1704067200, 1706745600, -3, 51.6, 1, 2, 27700, 1, "
+        "'', '', '', '', 1704067200, 0, 0, 1, 0, {0}, {1}),"
+        "(5, 'police-uk', 'b', 2, 'Burglary', 1514764800, 1517443200, -3, 51.6, 1, 2, 27700, 1, "
+        "'', '', '', '', 1514764800, 0, 0, 1, 0, {0}, {2}),"
+        "(6, 'police-uk', 'c', 2, 'Burglary', 1704067200, 1706745600, NULL, NULL, NULL, NULL, "
+        "0, 2, '', '', '', '', 1704067200, 0, 0, 1, 0, NULL, {3});",
+        static_cast<std::int64_t>(spatial::ZKey(-3, 51.6)), EventKeyHash("police-uk", "a"),
+        EventKeyHash("police-uk", "b"), EventKeyHash("police-uk", "c"));
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto store = SqliteEventStore::Open(path);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_EQ((*store)->SchemaVersion(), 4);
+  EXPECT_EQ((*store)->SchemaVersion(), LatestSchemaVersion());
+  EXPECT_EQ(*(*store)->IntegrityCheck(), "ok");
+  EXPECT_EQ(EventIndexes(**store),
+            (std::vector<std::string>{"events_key", "events_time", "events_tzkey"}));
+  EventFilter box;
+  box.bbox = std::array<double, 4>{-3.1, 51.5, -2.9, 51.7};
+  EXPECT_EQ(*(*store)->Count(box), 2);
+  box.from = TimePoint{Seconds{1704067200}};
+  EXPECT_EQ(*(*store)->Count(box), 1);
+  auto points = (*store)->LoadPoints(box, 27700);
+  ASSERT_TRUE(points);
+  ASSERT_EQ(points->size(), 1u);
+  EXPECT_EQ(points->id[0], 4);
+  // The upgraded store goes on importing, into the new index.
+  auto w = (*store)->BeginBatch({.source = "police-uk", .format = "police-uk"});
+  ASSERT_TRUE(w);
+  EXPECT_EQ(*(*w)->Write(EventAt("d", 1704067200 + 40 * kBucket, -3.0, 51.6)),
+            WriteOutcome::kInserted);
+  ASSERT_TRUE((*w)->Commit({}));
+  box.from.reset();
+  EXPECT_EQ(*(*store)->Count(box), 3);
+  EXPECT_EQ(*(*store)->IntegrityCheck(), "ok");
+}
+
+// The SQL of the statements the store prepares while `run` runs, with bound values expanded.
+template <class F>
+std::vector<std::string> CapturedSql(SqliteEventStore& store, F run) {
+  std::vector<std::string> sql;
+  sqlite3_trace_v2(
+      store.handle(), SQLITE_TRACE_STMT,
+      [](unsigned, void* ctx, void* p, void*) {
+        char* text = sqlite3_expanded_sql(static_cast<sqlite3_stmt*>(p));
+        if (text != nullptr) static_cast<std::vector<std::string>*>(ctx)->emplace_back(text);
+        sqlite3_free(text);
+        return 0;
+      },
+      &sql);
+  run();
+  sqlite3_trace_v2(store.handle(), 0, nullptr, nullptr);
+  return sql;
+}
+
+std::string QueryPlan(SqliteEventStore& store, const std::string& sql) {
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(store.handle(), ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &st,
+                               nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(store.handle());
+  std::string plan;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(st, 3));
+    plan += '\n';
+  }
+  sqlite3_finalize(st);
+  return plan;
+}
+
+TEST(SqliteEventStore, BoundingBoxQueriesSeekTheTimeBucketedIndex) {
+  auto store = OpenTemp("bbox_plan");
+  auto w = store->BeginBatch({.source = "police-uk", .format = "police-uk"});
+  ASSERT_TRUE(w);
+  for (int i = 0; i < 2000; ++i) {
+    const std::int64_t t = 1704067200 + static_cast<std::int64_t>(i) * 20000;
+    ASSERT_TRUE((*w)->Write(EventAt(fmt::format("e{}", i), t, -4 + (i % 97) * 0.02,
+                                    51 + (i % 89) * 0.01)));
+  }
+  ASSERT_TRUE((*w)->Commit({}));
+  EventFilter with_time;
+  with_time.bbox = std::array<double, 4>{-3.2, 51.3, -3.0, 51.5};
+  with_time.from = TimePoint{Seconds{1704067200 + 5 * kBucket}};
+  with_time.to = TimePoint{Seconds{1704067200 + 9 * kBucket}};
+  EventFilter without_time;
+  without_time.bbox = with_time.bbox;
+  for (const EventFilter& f : {with_time, without_time}) {
+    const auto sql = CapturedSql(*store, [&] {
+      ASSERT_TRUE(store->Count(f));
+      ASSERT_TRUE(store->LoadPoints(f, 27700));
+      ASSERT_TRUE(store->Scan(f, [](const Event&) { return true; }));
+      ASSERT_TRUE(store->CountByMonthCategory(f));
+    });
+    int queries = 0;
+    for (const std::string& q : sql) {
+      if (q.find("cc_bucket") == std::string::npos) continue;
+      ++queries;
+      const std::string plan = QueryPlan(*store, q);
+      EXPECT_NE(plan.find("SEARCH e USING INDEX events_tzkey (<expr>>? AND <expr><?)"),
+                std::string::npos)
+          << q << "\n" << plan;
+      EXPECT_EQ(plan.find("SCAN e"), std::string::npos) << q << "\n" << plan;
+    }
+    EXPECT_EQ(queries, 4);
+  }
+}
+
+TEST(SqliteEventStore, BoundingBoxQueriesEqualBruteForce) {
+  auto store = OpenTemp("bbox_brute");
+  // Three years of events (about 45 buckets), a few before 1970 (negative t_start, where the
+  // bucket shift rounds towards minus infinity), rows on bucket edges, unlocated and withheld
+  // rows and out-of-area rows, written in several batches like monthly files.
+  const std::int64_t t0 = 1609459200;  // 2021-01-01
+  std::vector<Event> all;
+  std::uint64_t rng = 12345;
+  auto next = [&rng] {
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return rng >> 33;
+  };
+  for (int i = 0; i < 3000; ++i) {
+    const std::int64_t t = t0 + static_cast<std::int64_t>(next() % (3 * 365 * 86400ULL));
+    const double lon = -4.0 + static_cast<double>(next() % 100000) * 2e-5;
+    const double lat = 51.0 + static_cast<double>(next() % 100000) * 1e-5;
+    Event e = EventAt(fmt::format("r{}", i), t, lon, lat);
+    if (i % 13 == 0) e = MakeEvent(fmt::format("r{}", i), "2022-05", NAN, NAN);
+    if (i % 17 == 0) e.out_of_area = true;
+    all.push_back(e);
+  }
+  for (std::int64_t k : {std::int64_t{770}, std::int64_t{790}, std::int64_t{-3}}) {
+    all.push_back(EventAt(fmt::format("edge{}a", k), k * kBucket, -3.5, 51.5));
+    all.push_back(EventAt(fmt::format("edge{}b", k), k * kBucket - 1, -3.5, 51.5));
+    all.push_back(EventAt(fmt::format("edge{}c", k), k * kBucket - 1, -3.0, 51.2));
+  }
+  for (std::size_t i = 0; i < all.size(); i += 400) {
+    auto w = store->BeginBatch({.source = "police-uk", .format = "police-uk"});
+    ASSERT_TRUE(w);
+    for (std::size_t j = i; j < std::min(all.size(), i + 400); ++j) {
+      ASSERT_TRUE((*w)->Write(all[j]));
+    }
+    ASSERT_TRUE((*w)->Commit({}));
+  }
+
+  using Box = std::array<double, 4>;
+  const std::vector<Box> boxes = {{-3.6, 51.3, -3.2, 51.6},
+                                  {-4.0, 51.0, -2.0, 52.0},
+                                  {-3.5, 51.5, -3.5, 51.5},  // a point: the edge rows
+                                  {-3.01, 51.19, -2.99, 51.21},
+                                  {10, 10, 11, 11}};  // empty
+  const std::vector<std::pair<std::optional<std::int64_t>, std::optional<std::int64_t>>> times =
+      {{std::nullopt, std::nullopt},
+       {t0 + 100 * 86400, std::nullopt},
+       {std::nullopt, t0 + 400 * 86400},
+       {770 * kBucket, 790 * kBucket},          // on bucket edges
+       {770 * kBucket - 1, 790 * kBucket + 1},  // one second either side
+       {t0 + 5 * 86400, t0 + 6 * 86400},        // within one bucket
+       {-10 * kBucket, 0},                      // before 1970 only
+       {t0 + 900 * 86400, t0 + 800 * 86400},    // empty range
+       {0, 100}};                               // no data
+  int non_empty = 0;
+  for (const auto& [from, to] : times) {
+    EventFilter base;
+    if (from) base.from = TimePoint{Seconds{*from}};
+    if (to) base.to = TimePoint{Seconds{*to}};
+    // Brute force: the same time filter without a box, then the box tested here.
+    std::vector<std::string> scan_all;
+    std::vector<std::pair<double, double>> scan_pos;
+    ASSERT_TRUE(store->Scan(base, [&](const Event& e) {
+      scan_all.push_back(e.source_id);
+      scan_pos.emplace_back(e.lon, e.lat);
+      return true;
+    }));
+    auto points_all = store->LoadPoints(base, 27700);
+    ASSERT_TRUE(points_all);
+    for (const Box& b : boxes) {
+      auto in = [&b](double lon, double lat) {
+        return lon >= b[0] && lon <= b[2] && lat >= b[1] && lat <= b[3];
+      };
+      std::vector<std::string> want;
+      for (std::size_t i = 0; i < scan_all.size(); ++i) {
+        if (std::isfinite(scan_pos[i].first) && in(scan_pos[i].first, scan_pos[i].second)) {
+          want.push_back(scan_all[i]);
+        }
+      }
+      std::vector<std::int64_t> want_ids;
+      for (std::size_t i = 0; i < points_all->size(); ++i) {
+        if (in(points_all->lon[i], points_all->lat[i])) want_ids.push_back(points_all->id[i]);
+      }
+      EventFilter f = base;
+      f.bbox = b;
+      std::vector<std::string> got;
+      ASSERT_TRUE(store->Scan(f, [&](const Event& e) {
+        got.push_back(e.source_id);
+        return true;
+      }));
+      const std::string where = fmt::format("from {} to {} box {},{},{},{}", from.value_or(-1),
+                                            to.value_or(-1), b[0], b[1], b[2], b[3]);
+      EXPECT_EQ(got, want) << where;
+      EXPECT_EQ(*store->Count(f), static_cast<std::int64_t>(want.size())) << where;
+      auto points = store->LoadPoints(f, 27700);
+      ASSERT_TRUE(points);
+      EXPECT_EQ(points->id, want_ids) << where;
+      if (!want.empty()) ++non_empty;
+    }
+  }
+  EXPECT_GE(non_empty, 20);  // the cases are not all trivially empty
 }
 
 }  // namespace
