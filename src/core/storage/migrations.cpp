@@ -176,7 +176,7 @@ CREATE TABLE IF NOT EXISTS covariate_values (
 -- import order, so every batch (one month of data.police.uk) rewrote nearly every leaf page of
 -- it, about a quarter of the WAL an import writes. Keyed by the bucket t_start >> 21 (2^21 s,
 -- about 24 days) above the 40-bit Z-order key, in one integer so that SQLite compares index
--- entries with its integer fast path (a two-column key cost 300 instructions a row more), a
+-- entries with its integer fast path (two columns cost 1,000 instructions a row more), a
 -- month's rows go to their own key range at the end of the index. Bounding-box queries give the
 -- buckets explicitly (sqlite_event_store.cpp, BuildFilter); the expression must stay written
 -- exactly like this there (kSpaceTimeKeySql) or the index is not used.

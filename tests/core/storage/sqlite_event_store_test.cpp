@@ -545,9 +545,9 @@ std::vector<std::string> CapturedSql(SqliteEventStore& store, F run) {
 
 std::string QueryPlan(SqliteEventStore& store, const std::string& sql) {
   sqlite3_stmt* st = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(store.handle(), ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &st,
-                               nullptr),
-            SQLITE_OK)
+  EXPECT_EQ(
+      sqlite3_prepare_v2(store.handle(), ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &st, nullptr),
+      SQLITE_OK)
       << sqlite3_errmsg(store.handle());
   std::string plan;
   while (sqlite3_step(st) == SQLITE_ROW) {
@@ -564,8 +564,8 @@ TEST(SqliteEventStore, BoundingBoxQueriesSeekTheTimeBucketedIndex) {
   ASSERT_TRUE(w);
   for (int i = 0; i < 2000; ++i) {
     const std::int64_t t = 1704067200 + static_cast<std::int64_t>(i) * 20000;
-    ASSERT_TRUE((*w)->Write(EventAt(fmt::format("e{}", i), t, -4 + (i % 97) * 0.02,
-                                    51 + (i % 89) * 0.01)));
+    ASSERT_TRUE(
+        (*w)->Write(EventAt(fmt::format("e{}", i), t, -4 + (i % 97) * 0.02, 51 + (i % 89) * 0.01)));
   }
   ASSERT_TRUE((*w)->Commit({}));
   EventFilter with_time;
@@ -588,7 +588,8 @@ TEST(SqliteEventStore, BoundingBoxQueriesSeekTheTimeBucketedIndex) {
       const std::string plan = QueryPlan(*store, q);
       EXPECT_NE(plan.find("SEARCH e USING INDEX events_tzkey (<expr>>? AND <expr><?)"),
                 std::string::npos)
-          << q << "\n" << plan;
+          << q << "\n"
+          << plan;
       EXPECT_EQ(plan.find("SCAN e"), std::string::npos) << q << "\n" << plan;
     }
     EXPECT_EQ(queries, 4);
@@ -636,16 +637,16 @@ TEST(SqliteEventStore, BoundingBoxQueriesEqualBruteForce) {
                                   {-3.5, 51.5, -3.5, 51.5},  // a point: the edge rows
                                   {-3.01, 51.19, -2.99, 51.21},
                                   {10, 10, 11, 11}};  // empty
-  const std::vector<std::pair<std::optional<std::int64_t>, std::optional<std::int64_t>>> times =
-      {{std::nullopt, std::nullopt},
-       {t0 + 100 * 86400, std::nullopt},
-       {std::nullopt, t0 + 400 * 86400},
-       {770 * kBucket, 790 * kBucket},          // on bucket edges
-       {770 * kBucket - 1, 790 * kBucket + 1},  // one second either side
-       {t0 + 5 * 86400, t0 + 6 * 86400},        // within one bucket
-       {-10 * kBucket, 0},                      // before 1970 only
-       {t0 + 900 * 86400, t0 + 800 * 86400},    // empty range
-       {0, 100}};                               // no data
+  const std::vector<std::pair<std::optional<std::int64_t>, std::optional<std::int64_t>>> times = {
+      {std::nullopt, std::nullopt},
+      {t0 + 100 * 86400, std::nullopt},
+      {std::nullopt, t0 + 400 * 86400},
+      {770 * kBucket, 790 * kBucket},          // on bucket edges
+      {770 * kBucket - 1, 790 * kBucket + 1},  // one second either side
+      {t0 + 5 * 86400, t0 + 6 * 86400},        // within one bucket
+      {-10 * kBucket, 0},                      // before 1970 only
+      {t0 + 900 * 86400, t0 + 800 * 86400},    // empty range
+      {0, 100}};                               // no data
   int non_empty = 0;
   for (const auto& [from, to] : times) {
     EventFilter base;
