@@ -14,24 +14,14 @@
 #include "core/spatial/projection.hpp"
 #include "core/spatial/zorder.hpp"
 #include "core/storage/migrations.hpp"
+#include "core/storage/sqlite_common.hpp"
 #include "core/storage/sqlite_layer_store.hpp"
 
 namespace crimecast::storage {
 namespace {
 
-Unexpected SqlError(sqlite3* db, std::string_view what) {
-  return Fail(ErrorCode::kStorage, fmt::format("{}: {}", what, sqlite3_errmsg(db)));
-}
-
-Result<void> Exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    return Fail(ErrorCode::kStorage, fmt::format("SQL failed ({}): {}", msg, sql));
-  }
-  return {};
-}
+using internal::Exec;
+using internal::SqlError;
 
 // RAII prepared statement.
 class Stmt {

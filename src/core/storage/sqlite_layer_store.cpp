@@ -11,24 +11,16 @@
 #include <map>
 #include <unordered_map>
 
+#include "core/storage/sqlite_common.hpp"
+
 namespace crimecast::storage {
 namespace {
 
-Unexpected SqlError(sqlite3* db, std::string_view what) {
-  return Fail(ErrorCode::kStorage, fmt::format("{}: {}", what, sqlite3_errmsg(db)));
-}
+using internal::Exec;
+using internal::SqlError;
 
-Result<void> Exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    return Fail(ErrorCode::kStorage, fmt::format("SQL failed ({}): {}", msg, sql));
-  }
-  return {};
-}
-
-// RAII prepared statement (the event store keeps its own private; this file needs blobs).
+// RAII prepared statement (copies its bindings and reads blobs; see sqlite_common.hpp for why
+// the event store keeps its own).
 class Stmt {
  public:
   Stmt() = default;
