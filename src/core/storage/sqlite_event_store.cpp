@@ -13,6 +13,7 @@
 
 #include "core/spatial/projection.hpp"
 #include "core/spatial/zorder.hpp"
+#include "core/storage/event_key_index.hpp"
 #include "core/storage/migrations.hpp"
 #include "core/storage/sqlite_common.hpp"
 #include "core/storage/sqlite_layer_store.hpp"
@@ -217,12 +218,12 @@ std::string LimitSql(const EventFilter& f) {
 }
 
 // Parameters of the INSERT statements (SqliteBatchWriter::InsertSql): ?1 source and ?2 batch id
-// are shared by all rows of a statement; each row has kRowParams of its own (outcome_as_of reuses
-// t_start's). Why: a bound text costs about 180 instructions and the multi-row statement
-// repeated the batch's source and id in every row.
+// are shared by all rows of a statement; each row has kRowParams of its own, its id first
+// (outcome_as_of reuses t_start's). Why: a bound text costs about 180 instructions and the
+// multi-row statement repeated the batch's source and id in every row.
 constexpr int kSourceParam = 1;
 constexpr int kBatchIdParam = 2;
-constexpr int kRowParams = 19;
+constexpr int kRowParams = 20;
 
 // An INSERT statement and the source its ?1 is bound to (text owned here: SQLITE_STATIC).
 struct InsertStmt {
@@ -266,10 +267,11 @@ namespace {
 class SqliteBatchWriter final : public BatchWriter {
  public:
   SqliteBatchWriter(sqlite3* db, std::int64_t batch_id, std::int64_t bulk_rows,
-                    internal::WriterStatements& statements)
+                    internal::WriterStatements& statements, internal::EventKeyIndex& keys)
       : db_(db),
         batch_id_(batch_id),
         bulk_rows_(bulk_rows),
+        keys_(keys),
         statements_(statements),
         insert_(statements.insert),
         insert_block_(statements.insert_block),
@@ -283,6 +285,7 @@ class SqliteBatchWriter final : public BatchWriter {
     if (!done_) {
       statements_.Release();
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      keys_.Invalidate();
       if (bulk_) RestoreCacheSize();
     }
   }
@@ -301,10 +304,9 @@ class SqliteBatchWriter final : public BatchWriter {
     // The batch id is the same for every row: bound once (bindings survive sqlite3_reset).
     insert_.st.Bind(kBatchIdParam, batch_id_);
     insert_block_.st.Bind(kBatchIdParam, batch_id_);
-    Stmt max_id;
-    if (auto r = prepare(max_id, "SELECT COALESCE(MAX(id), 0) FROM events"); !r) return r;
-    if (sqlite3_step(max_id.get()) != SQLITE_ROW) return SqlError(db_, "max event id");
-    max_id_ = max_id.Int(0);
+    // The key index learns what other connections committed since this one's last batch.
+    if (auto r = keys_.Sync(db_); !r) return r;
+    max_id_ = keys_.max_id();
     start_max_id_ = max_id_;
     return {};
   }
@@ -314,8 +316,8 @@ class SqliteBatchWriter final : public BatchWriter {
     if (auto r = prepare(insert_.st, InsertSql(1)); !r) return r;
     if (auto r = prepare(insert_block_.st, InsertSql(kBlockRows)); !r) return r;
     if (auto r = prepare(find_,
-                         "SELECT id, t_start, t_end, outcome, outcome_as_of, source, source_id "
-                         "FROM events WHERE key_hash = ?");
+                         "SELECT t_start, t_end, outcome, outcome_as_of, source, source_id "
+                         "FROM events WHERE id = ?");
         !r) {
       return r;
     }
@@ -338,24 +340,37 @@ class SqliteBatchWriter final : public BatchWriter {
   }
 
   Result<WriteOutcome> Write(const Event& e) override {
-    auto out = TryInsert(e, insert_);
-    if (!out) return Unexpected(out.error());
-    if (*out) return WriteOutcome::kInserted;
-    return WriteExisting(e);
+    if (auto r = FlushBlock(); !r) return Unexpected(r.error());
+    return WriteKeyed(e, static_cast<std::uint64_t>(KeyHash(e.source, e.source_id)));
   }
 
+  // Rows whose key is free (the usual case: 99.4 % of Gwent's rows) are given their id at once
+  // and collected into 32-row INSERT statements; a row whose key is taken first flushes the rows
+  // collected before it (a row it repeats may be among them), then goes through WriteKeyed.
+  // Outcomes, ids and merges are therefore exactly those of Write on each row in order.
   Result<void> WriteMany(std::span<const Event> events, std::vector<WriteOutcome>& out) override {
     out.clear();
     out.reserve(events.size());
-    std::size_t i = 0;
-    for (; i + kBlockRows <= events.size(); i += kBlockRows) {
-      if (auto r = WriteBlock(events.subspan(i, kBlockRows), out); !r) return r;
+    for (const Event& e : events) {
+      const auto key = static_cast<std::uint64_t>(KeyHash(e.source, e.source_id));
+      if (keys_.Find(key) >= 0) {
+        if (auto r = FlushBlock(); !r) return r;
+        auto w = WriteKeyed(e, key);
+        if (!w) return Unexpected(w.error());
+        out.push_back(*w);
+        continue;
+      }
+      // One statement shares one source (?1).
+      if (!block_.empty() && block_.front().event->source != e.source) {
+        if (auto r = FlushBlock(); !r) return r;
+      }
+      block_.push_back({&e, key, NewId(key)});
+      out.push_back(WriteOutcome::kInserted);
+      if (block_.size() == kBlockRows) {
+        if (auto r = FlushBlock(); !r) return r;
+      }
     }
-    for (; i < events.size(); ++i) {
-      auto w = Write(events[i]);
-      if (!w) return Unexpected(w.error());
-      out.push_back(*w);
-    }
+    if (auto r = FlushBlock(); !r) return r;
     return MaybeEnterBulk();
   }
 
@@ -395,9 +410,15 @@ class SqliteBatchWriter final : public BatchWriter {
       cat->Bind(3, b.rows_by_category[c]);
       if (sqlite3_step(cat->get()) != SQLITE_DONE) return SqlError(db_, "insert category rows");
     }
+    if (auto r = keys_.Persist(db_); !r) return Unexpected(r.error());
     // No statement may hold a read cursor open at COMMIT (they stay prepared for the next batch).
     statements_.Release();
-    if (auto r = Exec(db_, "COMMIT"); !r) return Unexpected(r.error());
+    if (auto r = Exec(db_, "COMMIT"); !r) {
+      // Committed or not is unknown here: the key index starts afresh at the next batch.
+      keys_.Invalidate();
+      return Unexpected(r.error());
+    }
+    keys_.Committed();
     done_ = true;
     if (bulk_) RestoreCacheSize();
     return b;
@@ -468,22 +489,24 @@ class SqliteBatchWriter final : public BatchWriter {
 
   static std::string InsertSql(std::size_t rows) {
     std::string sql =
-        "INSERT OR IGNORE INTO events (source, source_id, category, source_type, t_start, t_end, "
-        "lon, lat, x, y, epsg, quality, location_text, area_code, force, outcome, outcome_as_of, "
-        "origin, out_of_area, batch_id, zkey, key_hash) VALUES ";
+        "INSERT OR IGNORE INTO events (id, source, source_id, category, source_type, t_start, "
+        "t_end, lon, lat, x, y, epsg, quality, location_text, area_code, force, outcome, "
+        "outcome_as_of, origin, out_of_area, batch_id, zkey, key_hash) VALUES ";
     for (std::size_t r = 0; r < rows; ++r) {
       const int b = 2 + static_cast<int>(r) * kRowParams;
       sql += fmt::format(
-          "{}(?1,?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?2,?{},?{}"
-          ")",
-          r ? "," : "", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10,
-          b + 11, b + 12, b + 13, b + 14, b + 15, b + 4, b + 16, b + 17, b + 18, b + 19);
+          "{}(?{},?1,?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?{},?2,?{}"
+          ","
+          "?{})",
+          r ? "," : "", b + 20, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9,
+          b + 10, b + 11, b + 12, b + 13, b + 14, b + 15, b + 4, b + 16, b + 17, b + 18, b + 19);
     }
     return sql;
   }
 
-  // Binds one event's own columns as row `row` of st (source via BindSource, key_hash last).
-  void BindEvent(Stmt& st, int row, const Event& e, std::uint64_t key) {
+  // Binds one event's own columns as row `row` of st (source via BindSource; key_hash, then id,
+  // last).
+  void BindEvent(Stmt& st, int row, const Event& e, std::uint64_t key, std::int64_t id) {
     const int base = 2 + row * kRowParams;
     const std::int64_t ts = e.when.start.time_since_epoch().count();
     const bool located = e.Located();
@@ -511,128 +534,97 @@ class SqliteBatchWriter final : public BatchWriter {
       sqlite3_bind_null(st.get(), base + 18);
     }
     st.Bind(base + 19, static_cast<std::int64_t>(key));
+    st.Bind(base + 20, id);
   }
 
-  // Inserts the event under its own key; false when the key is taken (by this event or, very
-  // rarely, by another one with the same hash).
-  Result<bool> TryInsert(const Event& e, InsertStmt& st) {
-    st.Reset();
-    st.BindSource(e.source);
-    BindEvent(st.st, 0, e, KeyHash(e.source, e.source_id));
-    if (sqlite3_step(st.st.get()) != SQLITE_DONE) return SqlError(db_, "insert event");
-    if (sqlite3_changes(db_) != 1) return false;
-    max_id_ = std::max<std::int64_t>(max_id_, sqlite3_last_insert_rowid(db_));
-    return true;
+  // The next event id, recorded in the key index under `key` (the row is inserted by the caller,
+  // before anything else looks the id up in the store).
+  std::int64_t NewId(std::uint64_t key) {
+    const std::int64_t id = ++max_id_;
+    keys_.AddPending(key, id);
+    return id;
   }
 
-  // One full block: the common case (every row new) costs one statement. Otherwise each row is
-  // looked up: a row stored by this block under its own key (first occurrence) was inserted;
-  // every other row goes through WriteExisting, in file order, exactly as Write would.
-  Result<void> WriteBlock(std::span<const Event> block, std::vector<WriteOutcome>& out) {
-    // One statement shares one source: a block mixing sources is written row by row.
-    for (const Event& e : block) {
-      if (e.source == block.front().source) continue;
-      for (const Event& each : block) {
-        auto w = Write(each);
-        if (!w) return Unexpected(w.error());
-        out.push_back(*w);
+  // Inserts the rows collected by WriteMany: one statement for a full block, else row by row.
+  // Ids are explicit, so the insert cannot collide unless the key index is out of step with the
+  // table; OR IGNORE (no statement journal needed, decision 0007) plus the change count turn
+  // that, or a NOT NULL violation, into an error rather than a lost row.
+  Result<void> FlushBlock() {
+    if (block_.empty()) return {};
+    const bool whole = block_.size() == kBlockRows;
+    InsertStmt& st = whole ? insert_block_ : insert_;
+    for (std::size_t r = 0; r < block_.size(); ++r) {
+      const Pending& p = block_[r];
+      if (!whole || r == 0) {
+        st.Reset();
+        st.BindSource(p.event->source);
       }
-      return {};
+      BindEvent(st.st, whole ? static_cast<int>(r) : 0, *p.event, p.key, p.id);
+      if (!whole && !StepInsert(st, 1)) return InsertError(p.id);
     }
-    insert_block_.Reset();
-    insert_block_.BindSource(block.front().source);
-    for (std::size_t r = 0; r < block.size(); ++r) {
-      const Event& e = block[r];
-      BindEvent(insert_block_.st, static_cast<int>(r), e, KeyHash(e.source, e.source_id));
-    }
-    if (sqlite3_step(insert_block_.st.get()) != SQLITE_DONE) return SqlError(db_, "insert events");
-    const int inserted = sqlite3_changes(db_);
-    if (inserted == static_cast<int>(block.size())) {
-      max_id_ = static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
-      out.insert(out.end(), block.size(), WriteOutcome::kInserted);
-      return {};
-    }
-    // Rowids are allocated as max(id) + 1 and events are never deleted, so exactly the rows
-    // this block inserted have ids above the maximum before it.
-    const std::int64_t before = max_id_;
-    if (inserted > 0) max_id_ = std::max<std::int64_t>(max_id_, sqlite3_last_insert_rowid(db_));
-    claimed_.clear();
-    for (const Event& e : block) {
-      find_.Reset();
-      find_.Bind(1, KeyHash(e.source, e.source_id));
-      const int rc = sqlite3_step(find_.get());
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqlError(db_, "find event");
-      if (rc == SQLITE_ROW) {
-        const std::int64_t id = find_.Int(0);
-        const bool mine = id > before && find_.TextView(5) == e.source &&
-                          find_.TextView(6) == e.source_id &&
-                          std::find(claimed_.begin(), claimed_.end(), id) == claimed_.end();
-        sqlite3_reset(find_.get());
-        if (mine) {
-          claimed_.push_back(id);
-          out.push_back(WriteOutcome::kInserted);
-          continue;
-        }
-      }
-      sqlite3_reset(find_.get());
-      const std::int64_t max_before = max_id_;
-      auto w = WriteExisting(e);
-      if (!w) return Unexpected(w.error());
-      // A hash collision inserted under a probed key: that id is this row's, not a later one's.
-      if (*w == WriteOutcome::kInserted && max_id_ > max_before) claimed_.push_back(max_id_);
-      out.push_back(*w);
-    }
+    const bool ok = !whole || StepInsert(st, kBlockRows);
+    const std::int64_t first = block_.front().id;
+    block_.clear();
+    if (!ok) return InsertError(first);
     return {};
   }
+  bool StepInsert(InsertStmt& st, std::size_t rows) {
+    return sqlite3_step(st.st.get()) == SQLITE_DONE &&
+           sqlite3_changes(db_) == static_cast<int>(rows);
+  }
+  Unexpected InsertError(std::int64_t id) {
+    if (sqlite3_errcode(db_) != SQLITE_OK && sqlite3_errcode(db_) != SQLITE_DONE) {
+      return SqlError(db_, "insert events");
+    }
+    return Fail(ErrorCode::kStorage,
+                fmt::format("insert events: a row was refused (event id {} taken, or a required "
+                            "column empty); the key index may be out of step with the table",
+                            id));
+  }
 
-  // The event's own key is taken. Walks the probe sequence: the stored event with the same
-  // (source, source_id) is updated (duplicate or merge); a free key gets the event inserted.
-  // key_hash is unique; two different pairs with the same 63-bit hash (about one chance in
-  // 10^6 among 7 million events) take the next free key (linear probing; events are never
-  // deleted, so a probe sequence never has holes).
-  Result<WriteOutcome> WriteExisting(const Event& e) {
-    for (std::uint64_t key = static_cast<std::uint64_t>(KeyHash(e.source, e.source_id));;
-         key = (key + 1) & kKeyMask) {
-      auto found = Upsert(e, static_cast<std::int64_t>(key));
-      if (!found) return Unexpected(found.error());
-      if (*found) return **found;
-      if (found_none_) {
-        insert_.Reset();
-        insert_.BindSource(e.source);
-        BindEvent(insert_.st, 0, e, key);
-        if (sqlite3_step(insert_.st.get()) != SQLITE_DONE) return SqlError(db_, "insert event");
-        if (sqlite3_changes(db_) != 1) return SqlError(db_, "insert event under a probed key");
-        max_id_ = std::max<std::int64_t>(max_id_, sqlite3_last_insert_rowid(db_));
+  // Writes an event whose key may be taken. Walks the probe sequence from `key`: the stored
+  // event with the same (source, source_id) is updated (duplicate or merge); a free key gets the
+  // event inserted. Two different pairs with the same 63-bit hash (about one chance in 10^6
+  // among 7 million events) take the next free key (linear probing; events are never deleted,
+  // so a probe sequence never has holes).
+  Result<WriteOutcome> WriteKeyed(const Event& e, std::uint64_t key) {
+    for (std::uint64_t k = key;; k = (k + 1) & kKeyMask) {
+      const std::int64_t id = keys_.Find(k);
+      if (id < 0) {
+        block_.push_back({&e, k, NewId(k)});
+        if (auto r = FlushBlock(); !r) return Unexpected(r.error());
         return WriteOutcome::kInserted;
       }
+      auto found = Upsert(e, id);
+      if (!found) return Unexpected(found.error());
+      if (*found) return **found;
     }
   }
 
-  // Looks at the event stored under `key`. Returns nullopt when there is none (found_none_) or
-  // when it is another (source, source_id) pair; otherwise decides between duplicate (this
-  // publication was already stored) and merge (the same crime published for another period:
-  // data.police.uk repeats Crime IDs) and applies it.
-  Result<std::optional<WriteOutcome>> Upsert(const Event& e, std::int64_t key) {
+  // Looks at event `id`, which holds a key on e's probe sequence. Returns nullopt when it is
+  // another (source, source_id) pair; otherwise decides between duplicate (this publication was
+  // already stored) and merge (the same crime published for another period: data.police.uk
+  // repeats Crime IDs) and applies it.
+  Result<std::optional<WriteOutcome>> Upsert(const Event& e, std::int64_t id) {
     const std::int64_t ts = e.when.start.time_since_epoch().count();
     const std::int64_t te = e.when.end.time_since_epoch().count();
-    found_none_ = false;
     find_.Reset();
-    find_.Bind(1, key);
+    find_.Bind(1, id);
     const int rc = sqlite3_step(find_.get());
     if (rc == SQLITE_DONE) {
-      found_none_ = true;
-      return std::nullopt;
+      sqlite3_reset(find_.get());
+      return Fail(ErrorCode::kStorage,
+                  fmt::format("the key index names event {}, which is not stored", id));
     }
     if (rc != SQLITE_ROW) return SqlError(db_, "find existing event");
-    if (find_.TextView(5) != e.source || find_.TextView(6) != e.source_id) {
+    if (find_.TextView(4) != e.source || find_.TextView(5) != e.source_id) {
       sqlite3_reset(find_.get());
       return std::nullopt;
     }
-    const std::int64_t id = find_.Int(0);
-    const std::int64_t old_start = find_.Int(1);
-    const std::int64_t old_end = find_.Int(2);
-    std::string outcome = find_.Text(3);
-    const std::int64_t as_of = find_.Int(4);
+    const std::int64_t old_start = find_.Int(0);
+    const std::int64_t old_end = find_.Int(1);
+    std::string outcome = find_.Text(2);
+    const std::int64_t as_of = find_.Int(3);
     sqlite3_reset(find_.get());
 
     bool seen = (old_start == ts && old_end == te);
@@ -683,13 +675,19 @@ class SqliteBatchWriter final : public BatchWriter {
   sqlite3* db_;
   std::int64_t batch_id_;
   bool done_ = false;
-  bool found_none_ = false;
   std::int64_t bulk_rows_ = 0;                // rows before the bulk path may start; 0: never
   bool bulk_ = false;                         // secondary indexes dropped, larger page cache
   std::vector<std::string> dropped_indexes_;  // CREATE INDEX statements to run at Commit
-  std::int64_t max_id_ = 0;                 // largest event id, for telling this block's rows apart
-  std::int64_t start_max_id_ = 0;           // largest event id before this batch
-  std::vector<std::int64_t> claimed_;       // ids of rows a partial block has accounted for
+  std::int64_t max_id_ = 0;                   // largest event id (ids are given here, in order)
+  std::int64_t start_max_id_ = 0;             // largest event id before this batch
+  // Rows of WriteMany given an id but not inserted yet (at most kBlockRows).
+  struct Pending {
+    const Event* event;
+    std::uint64_t key;
+    std::int64_t id;
+  };
+  std::vector<Pending> block_;
+  internal::EventKeyIndex& keys_;           // the store's, kept from batch to batch
   internal::WriterStatements& statements_;  // owned by the store, reused batch after batch
   InsertStmt& insert_;
   InsertStmt& insert_block_;
@@ -806,6 +804,11 @@ Result<std::string> SqliteEventStore::IntegrityCheck() {
     if (!out.empty()) out += "\n";
     out += st->Text(0);
   }
+  if (out != "ok") return out;
+  // The key invariant SQLite no longer enforces (event_key_index.hpp).
+  auto keys = internal::EventKeyIndex::Verify(db_);
+  if (!keys) return Unexpected(keys.error());
+  if (!keys->empty()) return *keys;
   return out;
 }
 
@@ -831,8 +834,9 @@ Result<std::unique_ptr<BatchWriter>> SqliteEventStore::BeginBatch(const BatchInf
     return err;
   }
   if (!writer_statements_) writer_statements_ = std::make_unique<internal::WriterStatements>();
+  if (!keys_) keys_ = std::make_unique<internal::EventKeyIndex>();
   auto writer = std::make_unique<SqliteBatchWriter>(db_, sqlite3_last_insert_rowid(db_), bulk_rows_,
-                                                    *writer_statements_);
+                                                    *writer_statements_, *keys_);
   if (auto r = writer->Prepare(); !r) return Unexpected(r.error());  // destructor rolls back
   return std::unique_ptr<BatchWriter>(std::move(writer));
 }

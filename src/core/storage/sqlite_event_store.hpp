@@ -7,17 +7,19 @@
 // bucket of its time range (of the stored data when it has none), so an import batch appends to
 // its own buckets instead of rewriting the whole index. Time queries use an index on t_start.
 //
-// Keys: events are found by key_hash, a unique integer column holding EventKeyHash(source,
-// source_id) (an integer index is about 17 bytes an entry, where one carrying the 64-character
-// data.police.uk ids was about 90, and each import batch rewrites most of this random-order
-// index). The stored (source, source_id) is always compared, so a hash collision cannot merge two
-// records: the second record of a colliding pair takes the next free key (linear probing; events
-// are never deleted, so probe sequences have no holes).
+// Keys: every event has a key, EventKeyHash(source, source_id), stored in events.key_hash. No two
+// events share a key; the store keeps that invariant itself with an in-memory key index that it
+// persists append-only beside the events (storage/event_key_index.hpp; a unique SQLite index in
+// hash order was rewritten by every import batch). The stored (source, source_id) is always
+// compared, so a hash collision cannot merge two records: the second record of a colliding pair
+// takes the next free key (linear probing; events are never deleted, so probe sequences have no
+// holes). IntegrityCheck checks the invariant as well as SQLite's own structures.
 //
-// Import cost (docs/decisions/0007-import-speed.md): BatchWriter::WriteMany inserts 32 rows per
-// INSERT statement and looks rows up only when a block had a conflict; the writer's statements
-// are prepared once per store and kept from batch to batch; new databases use 8 KiB
-// pages; the WAL is checkpointed every 16,384 pages rather than 1,000. A batch that grows large
+// Import cost (docs/decisions/0007-import-speed.md): BatchWriter::WriteMany gives new rows their
+// ids itself and inserts them 32 rows per INSERT statement, reading stored rows only for keys
+// already taken; the writer's statements are prepared once per store and kept from batch to
+// batch; new databases use 8 KiB pages; the WAL is checkpointed every 16,384 pages rather than
+// 1,000. A batch that grows large
 // against the table (at least bulk_rows() inserted rows, and at least as many as the table held
 // before it) takes the bulk path: the time and Z-order indexes are dropped inside the batch's
 // transaction and re-created at Commit, and the page cache grows to 512 MiB for the batch.
@@ -41,7 +43,8 @@ namespace crimecast::storage {
 
 namespace internal {
 struct WriterStatements;  // the batch writer's prepared statements (sqlite_event_store.cpp)
-}
+class EventKeyIndex;      // storage/event_key_index.hpp
+}  // namespace internal
 
 // 63-bit FNV-1a of source '\0' source_id (non-negative, so it sorts as an SQLite integer). Stored
 // in events.key_hash unless a collision moved the event to a later key.
@@ -72,6 +75,8 @@ class SqliteEventStore final : public EventStore {
 
   int SchemaVersion() const;
   sqlite3* handle() { return db_; }  // for tests and integrity checks
+  // "ok", or what is wrong: SQLite's integrity_check, then the key invariant (no two events
+  // share a key; the persisted key index agrees with events.key_hash).
   Result<std::string> IntegrityCheck();
 
  private:
@@ -81,6 +86,8 @@ class SqliteEventStore final : public EventStore {
   std::unique_ptr<LayerStore> layers_;  // created on first use, on db_
   // Prepared once and kept from batch to batch; finalised before the connection closes.
   std::unique_ptr<internal::WriterStatements> writer_statements_;
+  // Which event id holds each key; loaded by the first batch, kept up to date by the next ones.
+  std::unique_ptr<internal::EventKeyIndex> keys_;
 };
 
 }  // namespace crimecast::storage

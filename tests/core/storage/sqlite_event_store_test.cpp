@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
+#include <span>
 #include <utility>
 
 #include "core/spatial/zorder.hpp"
@@ -242,6 +244,15 @@ std::vector<std::string> EventIndexes(SqliteEventStore& store) {
   return out;
 }
 
+std::int64_t QueryInt(SqliteEventStore& store, const char* sql) {
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(store.handle(), sql, -1, &st, nullptr), SQLITE_OK);
+  sqlite3_step(st);
+  const std::int64_t v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
 std::int64_t CacheSize(SqliteEventStore& store) {
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(store.handle(), "PRAGMA cache_size", -1, &st, nullptr);
@@ -274,7 +285,7 @@ TEST(SqliteEventStore, BulkPathMatchesRowByRowAndKeepsIndexes) {
   auto bulk_store = OpenTemp("bulk");
   bulk_store->set_bulk_rows(40);
   const auto indexes = EventIndexes(*row_store);
-  ASSERT_EQ(indexes, (std::vector<std::string>{"events_key", "events_time", "events_tzkey"}));
+  ASSERT_EQ(indexes, (std::vector<std::string>{"events_time", "events_tzkey"}));
   for (const auto& batch : batches) {
     auto wr = row_store->BeginBatch({.source = "police-uk", .format = "police-uk"});
     auto wb = bulk_store->BeginBatch({.source = "police-uk", .format = "police-uk"});
@@ -325,25 +336,43 @@ TEST(SqliteEventStore, BulkPathMatchesRowByRowAndKeepsIndexes) {
   EXPECT_EQ(*bulk_store->IntegrityCheck(), "ok");
 }
 
+// Runs SQL on the store's file through a connection of its own.
+void ExecOnFile(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+std::unique_ptr<SqliteEventStore> OpenPath(const std::string& path) {
+  auto s = SqliteEventStore::Open(path);
+  EXPECT_TRUE(s) << s.error().message;
+  return s ? std::move(*s) : nullptr;
+}
+
+// Forges a hash collision: stores "other" under the key that "victim" hashes to, then drops the
+// key chunks so that the store reads the forged key back from events.key_hash.
+std::unique_ptr<SqliteEventStore> StoreWithForgedCollision(const std::string& name) {
+  const std::string path = (testing::TempDir(name) / "t.db").string();
+  {
+    auto store = OpenPath(path);
+    auto w = store->BeginBatch({.source = "police-uk", .format = "police-uk"});
+    EXPECT_TRUE(w);
+    EXPECT_EQ(*(*w)->Write(MakeEvent("other", "2024-01", -3.0, 51.6)), WriteOutcome::kInserted);
+    EXPECT_TRUE((*w)->Commit({}));
+  }
+  ExecOnFile(path, fmt::format("UPDATE events SET key_hash = {} WHERE source_id = 'other'; "
+                               "DELETE FROM event_key_chunks;",
+                               EventKeyHash("police-uk", "victim")));
+  return OpenPath(path);
+}
+
 // Two different records whose keys hash alike must stay two events: the second takes the next
 // key, and both are found again (as duplicates) on re-import, row by row and in blocks.
 TEST(SqliteEventStore, KeyHashCollisionKeepsBothRecords) {
-  auto store = OpenTemp("collision");
   const std::int64_t key = EventKeyHash("police-uk", "victim");
-  {
-    auto w = store->BeginBatch({.source = "police-uk", .format = "police-uk"});
-    ASSERT_TRUE(w);
-    ASSERT_EQ(*(*w)->Write(MakeEvent("other", "2024-01", -3.0, 51.6)), WriteOutcome::kInserted);
-    ASSERT_TRUE((*w)->Commit({}));
-  }
-  // Forge the collision: give "other" the key that "victim" hashes to. (Only "victim" can be
-  // written afterwards: "other" itself would no longer be found under its own hash.)
-  ASSERT_EQ(
-      sqlite3_exec(
-          store->handle(),
-          fmt::format("UPDATE events SET key_hash = {} WHERE source_id = 'other'", key).c_str(),
-          nullptr, nullptr, nullptr),
-      SQLITE_OK);
+  auto store = StoreWithForgedCollision("collision");
   std::vector<Event> block;
   for (int i = 0; i < 40; ++i) block.push_back(MakeEvent(fmt::format("n{}", i), "2024-01", -3, 51));
   block[5] = MakeEvent("victim", "2024-01", -3.1, 51.7);
@@ -360,23 +389,10 @@ TEST(SqliteEventStore, KeyHashCollisionKeepsBothRecords) {
     ASSERT_TRUE((*w)->Commit({}));
   }
   EXPECT_EQ(*store->Count({}), 40);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(store->handle(), "SELECT key_hash FROM events WHERE source_id = 'victim'", -1,
-                     &st, nullptr);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int64(st, 0), key + 1);
-  sqlite3_finalize(st);
+  EXPECT_EQ(QueryInt(*store, "SELECT key_hash FROM events WHERE source_id = 'victim'"), key + 1);
+  EXPECT_EQ(*store->IntegrityCheck(), "ok");
   // A fresh block whose first row collides with a stored key and whose later row repeats it.
-  auto store2 = OpenTemp("collision2");
-  {
-    auto w = store2->BeginBatch({.source = "police-uk", .format = "police-uk"});
-    ASSERT_TRUE((*w)->Write(MakeEvent("other", "2024-01", -3.0, 51.6)));
-    ASSERT_TRUE((*w)->Commit({}));
-  }
-  sqlite3_exec(
-      store2->handle(),
-      fmt::format("UPDATE events SET key_hash = {} WHERE source_id = 'other'", key).c_str(),
-      nullptr, nullptr, nullptr);
+  auto store2 = StoreWithForgedCollision("collision2");
   {
     auto w = store2->BeginBatch({.source = "police-uk", .format = "police-uk"});
     std::vector<WriteOutcome> out;
@@ -386,6 +402,105 @@ TEST(SqliteEventStore, KeyHashCollisionKeepsBothRecords) {
     ASSERT_TRUE((*w)->Commit({}));
   }
   EXPECT_EQ(*store2->Count({}), 40);
+  EXPECT_EQ(*store2->IntegrityCheck(), "ok");
+}
+
+std::vector<Event> NumberedEvents(int from, int to) {
+  std::vector<Event> out;
+  for (int i = from; i < to; ++i) {
+    out.push_back(MakeEvent(fmt::format("e{}", i), "2024-01", -3.0 + i * 1e-4, 51.6));
+  }
+  return out;
+}
+
+std::vector<WriteOutcome> WriteBatch(SqliteEventStore& store, std::span<const Event> events,
+                                     bool commit = true) {
+  auto w = store.BeginBatch({.source = "police-uk", .format = "police-uk"});
+  EXPECT_TRUE(w) << w.error().message;
+  std::vector<WriteOutcome> out;
+  EXPECT_TRUE((*w)->WriteMany(events, out));
+  if (commit) {
+    EXPECT_TRUE((*w)->Commit({}));
+  }
+  return out;
+}
+
+std::size_t CountOf(const std::vector<WriteOutcome>& out, WriteOutcome what) {
+  return static_cast<std::size_t>(std::count(out.begin(), out.end(), what));
+}
+
+// Two connections writing the same file in turn: each batch first learns the keys the other
+// committed, so nothing is stored twice (the invariant the unique index used to enforce).
+TEST(SqliteEventStore, KeyIndexFollowsOtherConnections) {
+  const std::string path = (testing::TempDir("two_writers") / "t.db").string();
+  auto a = OpenPath(path);
+  auto b = OpenPath(path);
+  const auto first = NumberedEvents(0, 100);
+  const auto second = NumberedEvents(50, 150);
+  const auto third = NumberedEvents(120, 200);
+  EXPECT_EQ(CountOf(WriteBatch(*a, first), WriteOutcome::kInserted), 100u);
+  auto out = WriteBatch(*b, second);
+  EXPECT_EQ(CountOf(out, WriteOutcome::kDuplicate), 50u);
+  EXPECT_EQ(CountOf(out, WriteOutcome::kInserted), 50u);
+  out = WriteBatch(*a, third);
+  EXPECT_EQ(CountOf(out, WriteOutcome::kDuplicate), 30u);
+  EXPECT_EQ(CountOf(out, WriteOutcome::kInserted), 50u);
+  out = WriteBatch(*b, NumberedEvents(0, 200));
+  EXPECT_EQ(CountOf(out, WriteOutcome::kDuplicate), 200u);
+  EXPECT_EQ(*a->Count({}), 200);
+  EXPECT_EQ(QueryInt(*a, "SELECT COUNT(DISTINCT source_id) FROM events"), 200);
+  EXPECT_EQ(*a->IntegrityCheck(), "ok");
+}
+
+// A batch rolled back leaves no key behind: the same events are new to the next batch.
+TEST(SqliteEventStore, RolledBackBatchLeavesNoKeys) {
+  auto store = OpenTemp("rollback_keys");
+  const auto events = NumberedEvents(0, 70);
+  EXPECT_EQ(CountOf(WriteBatch(*store, std::span(events).first(10)), WriteOutcome::kInserted), 10u);
+  WriteBatch(*store, events, /*commit=*/false);
+  EXPECT_EQ(*store->Count({}), 10);
+  const auto out = WriteBatch(*store, events);
+  EXPECT_EQ(CountOf(out, WriteOutcome::kDuplicate), 10u);
+  EXPECT_EQ(CountOf(out, WriteOutcome::kInserted), 60u);
+  EXPECT_EQ(*store->Count({}), 70);
+  EXPECT_EQ(QueryInt(*store, "SELECT MAX(id) FROM events"), 70);
+  EXPECT_EQ(*store->IntegrityCheck(), "ok");
+}
+
+// The key chunks are a cache of events.key_hash: written with the events (1,024 ids a chunk,
+// across batches), checked by IntegrityCheck, and rebuilt when missing or damaged.
+TEST(SqliteEventStore, KeyChunksPersistAndRebuild) {
+  const std::string path = (testing::TempDir("key_chunks") / "t.db").string();
+  const auto events = NumberedEvents(0, 2500);
+  {
+    auto store = OpenPath(path);
+    WriteBatch(*store, std::span(events).first(700));
+    WriteBatch(*store, std::span(events).subspan(700, 1400));
+    WriteBatch(*store, std::span(events).subspan(2100));
+    EXPECT_EQ(QueryInt(*store, "SELECT COUNT(*) FROM event_key_chunks"), 3);
+    // ids 0 (none) to 2,500: two full chunks and 453 keys.
+    EXPECT_EQ(QueryInt(*store, "SELECT SUM(length(keys)) FROM event_key_chunks"), 2501 * 8);
+    EXPECT_EQ(*store->IntegrityCheck(), "ok");
+  }
+  // Every way of losing chunks: all of them (a legal state: a database upgraded from schema 4
+  // has none), a middle one, a damaged blob.
+  for (const auto& [damage, consistent] :
+       {std::pair{"DELETE FROM event_key_chunks", true},
+        std::pair{"DELETE FROM event_key_chunks WHERE chunk = 1", false},
+        std::pair{"UPDATE event_key_chunks SET keys = x'0102' WHERE chunk = 0", false}}) {
+    ExecOnFile(path, damage);
+    auto store = OpenPath(path);
+    EXPECT_EQ(*store->IntegrityCheck() == "ok", consistent) << damage;
+    const auto out = WriteBatch(*store, events);
+    EXPECT_EQ(CountOf(out, WriteOutcome::kDuplicate), events.size()) << damage;
+    EXPECT_EQ(*store->Count({}), 2500);
+    EXPECT_EQ(QueryInt(*store, "SELECT SUM(length(keys)) FROM event_key_chunks"), 2501 * 8);
+    EXPECT_EQ(*store->IntegrityCheck(), "ok") << damage;
+  }
+  // A wrong key is reported by the check.
+  ExecOnFile(path, "UPDATE events SET key_hash = key_hash + 1 WHERE id = 1500");
+  auto store = OpenPath(path);
+  EXPECT_NE(store->IntegrityCheck()->find("gives event 1500 the key"), std::string::npos);
 }
 
 // A version-1 database (unique key over key_hash, source and source_id) upgrades in place:
@@ -500,11 +615,10 @@ TEST(SqliteEventStore, UpgradesVersionThreeDatabase) {
   }
   auto store = SqliteEventStore::Open(path);
   ASSERT_TRUE(store) << store.error().message;
-  EXPECT_EQ((*store)->SchemaVersion(), 4);
+  EXPECT_EQ((*store)->SchemaVersion(), 5);
   EXPECT_EQ((*store)->SchemaVersion(), LatestSchemaVersion());
   EXPECT_EQ(*(*store)->IntegrityCheck(), "ok");
-  EXPECT_EQ(EventIndexes(**store),
-            (std::vector<std::string>{"events_key", "events_time", "events_tzkey"}));
+  EXPECT_EQ(EventIndexes(**store), (std::vector<std::string>{"events_time", "events_tzkey"}));
   EventFilter box;
   box.bbox = std::array<double, 4>{-3.1, 51.5, -2.9, 51.7};
   EXPECT_EQ(*(*store)->Count(box), 2);
@@ -514,15 +628,20 @@ TEST(SqliteEventStore, UpgradesVersionThreeDatabase) {
   ASSERT_TRUE(points);
   ASSERT_EQ(points->size(), 1u);
   EXPECT_EQ(points->id[0], 4);
-  // The upgraded store goes on importing, into the new index.
+  // The upgraded store goes on importing, into the new index, and knows the keys of the events
+  // stored before the upgrade (schema 5 read them back from events.key_hash).
   auto w = (*store)->BeginBatch({.source = "police-uk", .format = "police-uk"});
   ASSERT_TRUE(w);
   EXPECT_EQ(*(*w)->Write(EventAt("d", 1704067200 + 40 * kBucket, -3.0, 51.6)),
             WriteOutcome::kInserted);
+  EXPECT_EQ(*(*w)->Write(MakeEvent("a", "2024-01", -3, 51.6)), WriteOutcome::kDuplicate);
+  EXPECT_EQ(*(*w)->Write(MakeEvent("c", "2024-01", NAN, NAN)), WriteOutcome::kDuplicate);
   ASSERT_TRUE((*w)->Commit({}));
   box.from.reset();
   EXPECT_EQ(*(*store)->Count(box), 3);
+  EXPECT_EQ(*(*store)->Count({}), 4);
   EXPECT_EQ(*(*store)->IntegrityCheck(), "ok");
+  EXPECT_EQ(QueryInt(**store, "SELECT COUNT(*) FROM event_key_chunks"), 1);
 }
 
 // The SQL of the statements the store prepares while `run` runs, with bound values expanded.
