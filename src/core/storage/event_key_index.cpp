@@ -189,7 +189,9 @@ Result<void> EventKeyIndex::LoadChunks(sqlite3* db, std::int64_t max_event_id) {
     const std::int64_t first = chunk * kChunkIds;
     const std::int64_t known = persisted_end_;
     // Fewer ids than this connection persisted: the chunks were changed behind its back.
-    if (first + ids < known) return Fail(ErrorCode::kStorage, "event key chunks shrank");  // ids below were read before (or are ours)
+    if (first + ids < known)
+      return Fail(ErrorCode::kStorage,
+                  "event key chunks shrank");  // ids below were read before (or are ours)
     for (std::int64_t i = 0; i < ids; ++i) {
       const std::int64_t id = first + i;
       const std::uint64_t key = LoadKey(data + i * 8);

@@ -17,6 +17,7 @@
 #include "core/storage/migrations.hpp"
 #include "core/storage/sqlite_common.hpp"
 #include "core/storage/sqlite_layer_store.hpp"
+#include "core/storage/wal_checkpointer.hpp"
 
 namespace crimecast::storage {
 namespace {
@@ -782,7 +783,12 @@ SqliteEventStore::~SqliteEventStore() {
   // Statements are finalised before the connection closes.
   layers_.reset();
   writer_statements_.reset();
+  checkpointer_.reset();  // joins its thread; the close below checkpoints what is left
   sqlite3_close_v2(db_);
+}
+
+std::int64_t SqliteEventStore::background_checkpoints() const {
+  return checkpointer_ ? checkpointer_->checkpoints() : -1;
 }
 
 LayerStore* SqliteEventStore::layers() {
@@ -813,6 +819,15 @@ Result<std::string> SqliteEventStore::IntegrityCheck() {
 }
 
 Result<std::unique_ptr<BatchWriter>> SqliteEventStore::BeginBatch(const BatchInfo& info) {
+  if (!checkpointer_tried_) {
+    checkpointer_tried_ = true;
+    const char* file = sqlite3_db_filename(db_, "main");
+    if (file != nullptr && *file != '\0') {
+      auto c = internal::WalCheckpointer::Start(db_, file, checkpoint_frames_);
+      // Without one, SQLite's own automatic checkpoint (set at Open) goes on as before.
+      if (c) checkpointer_ = std::move(*c);
+    }
+  }
   if (auto r = Exec(db_, "BEGIN IMMEDIATE"); !r) return Unexpected(r.error());
   auto st = Stmt::Prepare(db_,
                           "INSERT INTO import_batches (source, format, file_name, sha256, "

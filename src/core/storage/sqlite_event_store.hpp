@@ -44,6 +44,7 @@ namespace crimecast::storage {
 namespace internal {
 struct WriterStatements;  // the batch writer's prepared statements (sqlite_event_store.cpp)
 class EventKeyIndex;      // storage/event_key_index.hpp
+class WalCheckpointer;    // storage/wal_checkpointer.hpp
 }  // namespace internal
 
 // 63-bit FNV-1a of source '\0' source_id (non-negative, so it sorts as an SQLite integer). Stored
@@ -73,6 +74,13 @@ class SqliteEventStore final : public EventStore {
   std::int64_t bulk_rows() const { return bulk_rows_; }
   void set_bulk_rows(std::int64_t rows) { bulk_rows_ = rows; }
 
+  // WAL frames after a commit from which the background checkpointer copies them into the
+  // database file (storage/wal_checkpointer.hpp). Takes effect if set before the first batch.
+  static constexpr int kDefaultCheckpointFrames = 256;
+  void set_checkpoint_frames(int frames) { checkpoint_frames_ = frames; }
+  // Background checkpoints completed so far; -1 when there is no checkpointer.
+  std::int64_t background_checkpoints() const;
+
   int SchemaVersion() const;
   sqlite3* handle() { return db_; }  // for tests and integrity checks
   // "ok", or what is wrong: SQLite's integrity_check, then the key invariant (no two events
@@ -83,11 +91,16 @@ class SqliteEventStore final : public EventStore {
   explicit SqliteEventStore(sqlite3* db);
   sqlite3* db_ = nullptr;
   std::int64_t bulk_rows_ = kDefaultBulkRows;
+  int checkpoint_frames_ = kDefaultCheckpointFrames;
   std::unique_ptr<LayerStore> layers_;  // created on first use, on db_
   // Prepared once and kept from batch to batch; finalised before the connection closes.
   std::unique_ptr<internal::WriterStatements> writer_statements_;
   // Which event id holds each key; loaded by the first batch, kept up to date by the next ones.
   std::unique_ptr<internal::EventKeyIndex> keys_;
+  // Started by the first batch: checkpoints the WAL on its own thread (none for a temporary or
+  // in-memory database, or when a second connection cannot be opened).
+  std::unique_ptr<internal::WalCheckpointer> checkpointer_;
+  bool checkpointer_tried_ = false;
 };
 
 }  // namespace crimecast::storage
