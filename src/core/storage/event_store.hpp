@@ -89,6 +89,14 @@ struct PointColumns {
   std::size_t size() const { return x.size(); }
 };
 
+// Values a backend derives from an event alone, without its database: computed ahead by
+// EventStore::PrepareRows (on the import pipeline's reader thread) so that the thread holding
+// the write transaction does not. Their meaning belongs to the backend.
+struct RowHint {
+  std::int64_t key = 0;
+  std::int64_t spatial = 0;
+};
+
 // Writes one batch inside one transaction. Not thread-safe; one writer at a time per store.
 class BatchWriter {
  public:
@@ -96,9 +104,10 @@ class BatchWriter {
   // Upserts one validated event (see the header comment for merge rules).
   virtual Result<WriteOutcome> Write(const Event& event) = 0;
   // Writes events in order, as Write on each would, and replaces `outcomes` with one outcome per
-  // event. Backends override it to amortise per-statement costs over many rows.
-  virtual Result<void> WriteMany(std::span<const Event> events,
-                                 std::vector<WriteOutcome>& outcomes) {
+  // event. Backends override it to amortise per-statement costs over many rows. `hints` is
+  // empty, or one per event from PrepareRows on these very events (unchanged since).
+  virtual Result<void> WriteMany(std::span<const Event> events, std::vector<WriteOutcome>& outcomes,
+                                 std::span<const RowHint> /*hints*/ = {}) {
     outcomes.clear();
     for (const Event& e : events) {
       auto w = Write(e);
@@ -124,6 +133,13 @@ class EventStore {
  public:
   virtual ~EventStore() = default;
 
+  // Fills `hints` with one RowHint per event for BatchWriter::WriteMany, or leaves it empty when
+  // the backend has none. Needs no database access: thread-safe, callable on any thread at any
+  // time.
+  virtual void PrepareRows(std::span<const Event> events, std::vector<RowHint>& hints) const {
+    (void)events;
+    hints.clear();
+  }
   // Opens a batch; the returned writer holds the store's write transaction until Commit or
   // destruction.
   virtual Result<std::unique_ptr<BatchWriter>> BeginBatch(const BatchInfo& info) = 0;

@@ -67,6 +67,7 @@ struct Item {
   std::string source, format_name;  // of the opened reader
   // Chunk items.
   std::vector<Event> events;
+  std::vector<RowHint> hints;  // EventStore::PrepareRows of `events`
   std::vector<ingest::RowError> errors;
   std::optional<Error> error;  // fatal read error: the file's last item
   bool last = false;
@@ -241,6 +242,8 @@ class Pipeline {
           more = *next;
           // Checked per chunk: each chunk is a sample of thousands of rows of the same area.
           if (options_.flag_out_of_area) ingest::FlagOutOfArea(c.events);
+          // The backend's per-row work that needs no database, off the writing thread.
+          store_.PrepareRows(c.events, c.hints);
         }
         c.last = !more;
         c.fraction = rd.fraction_done();
@@ -321,7 +324,7 @@ Result<ImportReport> WriteFile(EventStore& store, Pipeline& pipeline, const std:
     if (options.on_error) {
       for (const auto& e : c.errors) options.on_error(e);
     }
-    if (auto w = (*writer)->WriteMany(c.events, outcomes); !w) {
+    if (auto w = (*writer)->WriteMany(c.events, outcomes, c.hints); !w) {
       failure = w.error();
       continue;
     }

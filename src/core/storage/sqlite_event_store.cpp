@@ -349,11 +349,15 @@ class SqliteBatchWriter final : public BatchWriter {
   // and collected into 32-row INSERT statements; a row whose key is taken first flushes the rows
   // collected before it (a row it repeats may be among them), then goes through WriteKeyed.
   // Outcomes, ids and merges are therefore exactly those of Write on each row in order.
-  Result<void> WriteMany(std::span<const Event> events, std::vector<WriteOutcome>& out) override {
+  Result<void> WriteMany(std::span<const Event> events, std::vector<WriteOutcome>& out,
+                         std::span<const RowHint> hints) override {
     out.clear();
     out.reserve(events.size());
-    for (const Event& e : events) {
-      const auto key = static_cast<std::uint64_t>(KeyHash(e.source, e.source_id));
+    const bool hinted = hints.size() == events.size();
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const Event& e = events[i];
+      const auto key =
+          static_cast<std::uint64_t>(hinted ? hints[i].key : KeyHash(e.source, e.source_id));
       if (keys_.Find(key) >= 0) {
         if (auto r = FlushBlock(); !r) return r;
         auto w = WriteKeyed(e, key);
@@ -365,7 +369,7 @@ class SqliteBatchWriter final : public BatchWriter {
       if (!block_.empty() && block_.front().event->source != e.source) {
         if (auto r = FlushBlock(); !r) return r;
       }
-      block_.push_back({&e, key, NewId(key)});
+      block_.push_back({&e, key, NewId(key), hinted ? hints[i].spatial : kNoHint});
       out.push_back(WriteOutcome::kInserted);
       if (block_.size() == kBlockRows) {
         if (auto r = FlushBlock(); !r) return r;
@@ -507,7 +511,8 @@ class SqliteBatchWriter final : public BatchWriter {
 
   // Binds one event's own columns as row `row` of st (source via BindSource; key_hash, then id,
   // last).
-  void BindEvent(Stmt& st, int row, const Event& e, std::uint64_t key, std::int64_t id) {
+  void BindEvent(Stmt& st, int row, const Event& e, std::uint64_t key, std::int64_t id,
+                 std::int64_t zkey) {
     const int base = 2 + row * kRowParams;
     const std::int64_t ts = e.when.start.time_since_epoch().count();
     const bool located = e.Located();
@@ -530,7 +535,8 @@ class SqliteBatchWriter final : public BatchWriter {
     st.Bind(base + 16, static_cast<int>(e.origin));
     st.Bind(base + 17, e.out_of_area ? 1 : 0);
     if (located) {
-      st.Bind(base + 18, static_cast<std::int64_t>(spatial::ZKey(e.lon, e.lat)));
+      st.Bind(base + 18,
+              zkey != kNoHint ? zkey : static_cast<std::int64_t>(spatial::ZKey(e.lon, e.lat)));
     } else {
       sqlite3_bind_null(st.get(), base + 18);
     }
@@ -560,7 +566,7 @@ class SqliteBatchWriter final : public BatchWriter {
         st.Reset();
         st.BindSource(p.event->source);
       }
-      BindEvent(st.st, whole ? static_cast<int>(r) : 0, *p.event, p.key, p.id);
+      BindEvent(st.st, whole ? static_cast<int>(r) : 0, *p.event, p.key, p.id, p.zkey);
       if (!whole && !StepInsert(st, 1)) return InsertError(p.id);
     }
     const bool ok = !whole || StepInsert(st, kBlockRows);
@@ -592,7 +598,7 @@ class SqliteBatchWriter final : public BatchWriter {
     for (std::uint64_t k = key;; k = (k + 1) & kKeyMask) {
       const std::int64_t id = keys_.Find(k);
       if (id < 0) {
-        block_.push_back({&e, k, NewId(k)});
+        block_.push_back({&e, k, NewId(k), kNoHint});
         if (auto r = FlushBlock(); !r) return Unexpected(r.error());
         return WriteOutcome::kInserted;
       }
@@ -686,7 +692,9 @@ class SqliteBatchWriter final : public BatchWriter {
     const Event* event;
     std::uint64_t key;
     std::int64_t id;
+    std::int64_t zkey;  // from RowHint::spatial; kNoHint: computed when bound
   };
+  static constexpr std::int64_t kNoHint = std::numeric_limits<std::int64_t>::min();
   std::vector<Pending> block_;
   internal::EventKeyIndex& keys_;           // the store's, kept from batch to batch
   internal::WriterStatements& statements_;  // owned by the store, reused batch after batch
@@ -785,6 +793,16 @@ SqliteEventStore::~SqliteEventStore() {
   writer_statements_.reset();
   checkpointer_.reset();  // joins its thread; the close below checkpoints what is left
   sqlite3_close_v2(db_);
+}
+
+void SqliteEventStore::PrepareRows(std::span<const Event> events,
+                                   std::vector<RowHint>& hints) const {
+  hints.resize(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
+    hints[i].key = EventKeyHash(e.source, e.source_id);
+    hints[i].spatial = e.Located() ? static_cast<std::int64_t>(spatial::ZKey(e.lon, e.lat)) : -1;
+  }
 }
 
 std::int64_t SqliteEventStore::background_checkpoints() const {

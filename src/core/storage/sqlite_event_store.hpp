@@ -58,6 +58,9 @@ class SqliteEventStore final : public EventStore {
   ~SqliteEventStore() override;
 
   Result<std::unique_ptr<BatchWriter>> BeginBatch(const BatchInfo& info) override;
+  // RowHint::key = EventKeyHash(source, source_id); RowHint::spatial = spatial::ZKey(lon, lat), or
+  // -1 when unlocated.
+  void PrepareRows(std::span<const Event> events, std::vector<RowHint>& hints) const override;
   Result<std::optional<BatchInfo>> FindBatchBySha256(const std::string& sha256) override;
   Result<std::vector<BatchInfo>> ListBatches() override;
   Result<std::int64_t> Scan(const EventFilter& filter,

@@ -217,20 +217,30 @@ TEST(SqliteEventStore, WriteManyMatchesWriteRowByRow) {
 
   auto row_store = OpenTemp("rows");
   auto block_store = OpenTemp("blocks");
+  auto hinted_store = OpenTemp("hinted");  // WriteMany with PrepareRows' hints (the importer's way)
   for (const auto& batch : batches) {
     auto wr = row_store->BeginBatch({.source = "police-uk", .format = "police-uk"});
     auto wb = block_store->BeginBatch({.source = "police-uk", .format = "police-uk"});
-    ASSERT_TRUE(wr && wb);
+    auto wh = hinted_store->BeginBatch({.source = "police-uk", .format = "police-uk"});
+    ASSERT_TRUE(wr && wb && wh);
     std::vector<WriteOutcome> by_row;
     for (const Event& e : batch) by_row.push_back(*(*wr)->Write(e));
     std::vector<WriteOutcome> by_block;
     ASSERT_TRUE((*wb)->WriteMany(batch, by_block));
     EXPECT_EQ(by_row, by_block);
+    std::vector<RowHint> hints;
+    hinted_store->PrepareRows(batch, hints);
+    ASSERT_EQ(hints.size(), batch.size());
+    std::vector<WriteOutcome> by_hinted;
+    ASSERT_TRUE((*wh)->WriteMany(batch, by_hinted, hints));
+    EXPECT_EQ(by_row, by_hinted);
     ASSERT_TRUE((*wr)->Commit({}));
     ASSERT_TRUE((*wb)->Commit({}));
+    ASSERT_TRUE((*wh)->Commit({}));
   }
   EXPECT_EQ(*row_store->Count({}), 170);
   EXPECT_EQ(Dump(*row_store), Dump(*block_store));
+  EXPECT_EQ(Dump(*row_store), Dump(*hinted_store));
 }
 
 std::vector<std::string> EventIndexes(SqliteEventStore& store) {
