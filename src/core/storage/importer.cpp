@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -91,7 +92,10 @@ class Pipeline {
   ~Pipeline() { Stop(); }
 
   void Start() {
-    producer_ = std::jthread([this] { Produce(); });
+    producer_ = std::jthread([this] {
+      pthread_setname_np(pthread_self(), "cc-import-read");  // shown by top -H, perf, gdb
+      Produce();
+    });
   }
 
   // The next item (they come in file order). Answers the reader's questions while waiting.
@@ -366,7 +370,10 @@ std::jthread WarmUpProjection(const ImportOptions& options) {
   int to = r.store_epsg;
   if (to == 0 && r.format == ingest::InputFormat::kPoliceUk) to = spatial::kBritishNationalGrid;
   if (to == 0 || to == spatial::kWgs84) return {};
-  return std::jthread([to] { (void)spatial::LeaseProjection(spatial::kWgs84, to); });
+  return std::jthread([to] {
+    pthread_setname_np(pthread_self(), "cc-proj-warmup");
+    (void)spatial::LeaseProjection(spatial::kWgs84, to);
+  });
 }
 
 void ImportFiles(EventStore& store, std::span<const std::string> paths,

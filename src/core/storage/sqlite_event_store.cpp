@@ -287,7 +287,6 @@ class SqliteBatchWriter final : public BatchWriter {
       statements_.Release();
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       keys_.Invalidate();
-      if (bulk_) RestoreCacheSize();
     }
   }
 
@@ -425,7 +424,6 @@ class SqliteBatchWriter final : public BatchWriter {
     }
     keys_.Committed();
     done_ = true;
-    if (bulk_) RestoreCacheSize();
     return b;
   }
 
@@ -444,20 +442,15 @@ class SqliteBatchWriter final : public BatchWriter {
   // table held before it, the writer drops those two indexes inside the batch's transaction and
   // Commit re-creates them from their stored SQL (CREATE INDEX sorts, then writes each page once).
   // DDL is transactional in SQLite, so a batch killed or rolled back still has its indexes, and
-  // a committed one has them complete. The unique key index stays: it de-duplicates. The page
-  // cache grows to kBulkCacheKiB for the batch so the key index (about 17 bytes an entry) stays
-  // in memory; Open's 64 MiB comes back after the batch.
+  // a committed one has them complete. (Until schema 5 the page cache also grew to 512 MiB for
+  // the batch, to keep SQLite's unique key index in memory; the keys are the store's own now,
+  // and the national year imports as fast with the usual 64 MiB and 400 MB less memory.)
   static constexpr const char* kBulkDroppedIndexes[] = {"events_time", "events_tzkey"};
-  static constexpr std::int64_t kBulkCacheKiB = 512 * 1024;
-  static constexpr std::int64_t kNormalCacheKiB = 64 * 1024;
 
   Result<void> MaybeEnterBulk() {
     const std::int64_t inserted = max_id_ - start_max_id_;
     if (bulk_ || bulk_rows_ <= 0 || inserted < bulk_rows_ || inserted < start_max_id_) return {};
     bulk_ = true;
-    if (auto r = Exec(db_, fmt::format("PRAGMA cache_size=-{}", kBulkCacheKiB).c_str()); !r) {
-      return r;
-    }
     auto sql =
         Stmt::Prepare(db_, "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?");
     if (!sql) return Unexpected(sql.error());
@@ -472,24 +465,17 @@ class SqliteBatchWriter final : public BatchWriter {
     return {};
   }
 
-  // Why the cache goes back to 64 MiB and the sorter gets a second thread first: CREATE INDEX
-  // sorts runs of up to the cache's size in memory; 7 million keys in one 512 MiB run are
-  // linked-list merge-sorted with a cache miss per step, while 64 MiB runs merged by two threads
-  // built the national year's time index in 2.7 s instead of 4.2 s (sqlite3 shell, same file).
+  // Why the sorter gets a second thread: CREATE INDEX sorts runs of up to the page cache's size
+  // (64 MiB) in memory; runs merged by two threads built the national year's time index in 2.7 s
+  // instead of 4.2 s (sqlite3 shell, same file).
   Result<void> RebuildDroppedIndexes() {
     if (dropped_indexes_.empty()) return {};
-    RestoreCacheSize();
     if (auto r = Exec(db_, "PRAGMA threads=2"); !r) return r;
     for (const std::string& sql : dropped_indexes_) {
       if (auto r = Exec(db_, sql.c_str()); !r) return r;
     }
     dropped_indexes_.clear();
     return Exec(db_, "PRAGMA threads=0");
-  }
-
-  void RestoreCacheSize() {
-    sqlite3_exec(db_, fmt::format("PRAGMA cache_size=-{}", kNormalCacheKiB).c_str(), nullptr,
-                 nullptr, nullptr);
   }
 
   static std::string InsertSql(std::size_t rows) {

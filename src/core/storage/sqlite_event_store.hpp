@@ -18,11 +18,11 @@
 // Import cost (docs/decisions/0007-import-speed.md): BatchWriter::WriteMany gives new rows their
 // ids itself and inserts them 32 rows per INSERT statement, reading stored rows only for keys
 // already taken; the writer's statements are prepared once per store and kept from batch to
-// batch; new databases use 8 KiB pages; the WAL is checkpointed every 16,384 pages rather than
-// 1,000. A batch that grows large
-// against the table (at least bulk_rows() inserted rows, and at least as many as the table held
-// before it) takes the bulk path: the time and Z-order indexes are dropped inside the batch's
-// transaction and re-created at Commit, and the page cache grows to 512 MiB for the batch.
+// batch; new databases use 8 KiB pages; commits only append to the WAL, and a background
+// connection copies it into the database file (storage/wal_checkpointer.hpp). A batch that grows
+// large against the table (at least bulk_rows() inserted rows, and at least as many as the table
+// held before it) takes the bulk path: the time and Z-order indexes are dropped inside the
+// batch's transaction and re-created at Commit.
 //
 // Threading: one SqliteEventStore is one SQLite connection opened in no-mutex mode; use it from
 // one thread at a time. Open one store per thread for concurrent readers (WAL lets them run
