@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <span>
 #include <thread>
@@ -779,11 +780,35 @@ TEST(SqliteEventStore, BoundingBoxQueriesEqualBruteForce) {
       {-10 * kBucket, 0},                      // before 1970 only
       {t0 + 900 * 86400, t0 + 800 * 86400},    // empty range
       {0, 100}};                               // no data
+  // The stored occurrence of every event (duplicates merged), for the time-only reference.
+  std::map<std::string, std::int64_t> stored_start;
+  ASSERT_TRUE(store->Scan({}, [&](const Event& e) {
+    stored_start[e.source_id] = e.when.start.time_since_epoch().count();
+    return true;
+  }));
   int non_empty = 0;
   for (const auto& [from, to] : times) {
     EventFilter base;
     if (from) base.from = TimePoint{Seconds{*from}};
     if (to) base.to = TimePoint{Seconds{*to}};
+    // The time range alone against the events tested in C++, in time order.
+    std::vector<std::pair<std::int64_t, std::string>> want_time;
+    for (const auto& [id, t] : stored_start) {
+      if ((!from || t >= *from) && (!to || t < *to)) want_time.emplace_back(t, id);
+    }
+    std::sort(want_time.begin(), want_time.end());
+    std::vector<std::pair<std::int64_t, std::string>> got_time;
+    ASSERT_TRUE(store->Scan(base, [&](const Event& e) {
+      got_time.emplace_back(e.when.start.time_since_epoch().count(), e.source_id);
+      return true;
+    }));
+    std::vector<std::pair<std::int64_t, std::string>> sorted = got_time;
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    EXPECT_EQ(got_time, sorted) << "not in time order";
+    std::sort(got_time.begin(), got_time.end());
+    EXPECT_EQ(got_time, want_time) << (from ? *from : -1) << " " << (to ? *to : -1);
+    EXPECT_EQ(*store->Count(base), static_cast<std::int64_t>(want_time.size()));
     // Brute force: the same time filter without a box, then the box tested here.
     std::vector<std::string> scan_all;
     std::vector<std::pair<double, double>> scan_pos;
