@@ -104,7 +104,28 @@ Result<Projection> Projection::Create(int from_epsg, int to_epsg) {
   proj_log_level(impl->ctx, PJ_LOG_NONE);
   const std::string from = fmt::format("EPSG:{}", from_epsg);
   const std::string to = fmt::format("EPSG:{}", to_epsg);
-  PJ* raw = proj_create_crs_to_crs(impl->ctx, from.c_str(), to.c_str(), nullptr);
+  // The candidate operations are limited to the projected side's area of use (for WGS84 to the
+  // British National Grid, Great Britain). Why: without an area PROJ weighs every operation
+  // between the two datums worldwide, 38 ms of the 45 ms it took to set up WGS84 -> EPSG:27700,
+  // on the critical path of every import (decision 0007, fifth round); with it, 27 ms. Inside
+  // that area PROJ picks the same operation either way.
+  PJ* raw = nullptr;
+  PJ* src = proj_create(impl->ctx, from.c_str());
+  PJ* dst = proj_create(impl->ctx, to.c_str());
+  if (src != nullptr && dst != nullptr) {
+    PJ* area_crs = proj_get_type(dst) == PJ_TYPE_GEOGRAPHIC_2D_CRS ? src : dst;
+    double west = 0, south = 0, east = 0, north = 0;
+    PJ_AREA* area = nullptr;
+    if (proj_get_area_of_use(impl->ctx, area_crs, &west, &south, &east, &north, nullptr) &&
+        west > -1000) {
+      area = proj_area_create();
+      proj_area_set_bbox(area, west, south, east, north);
+    }
+    raw = proj_create_crs_to_crs_from_pj(impl->ctx, src, dst, area, nullptr);
+    if (area != nullptr) proj_area_destroy(area);
+  }
+  if (src != nullptr) proj_destroy(src);
+  if (dst != nullptr) proj_destroy(dst);
   if (raw == nullptr) {
     return Fail(ErrorCode::kBadCrs,
                 fmt::format("PROJ cannot transform {} to {} (unknown EPSG code?)", from, to));
