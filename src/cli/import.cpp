@@ -57,6 +57,9 @@ int Run(const Args& a) {
   std::jthread warm_up = storage::WarmUpProjection(opt);
   auto store = OpenStore(a.db);
   if (!store) return ReportError(store.error());
+  if (auto r = (*store)->SetCacheKiB(storage::SqliteEventStore::kImportCacheKiB); !r) {
+    return ReportError(r.error());
+  }
   if (warm_up.joinable()) warm_up.join();
 
   std::ofstream errors_out;

@@ -68,7 +68,8 @@ struct ChunkRow {
 // ---------------------------------------------------------------------------------------------
 void KeyMap::Put(std::uint64_t key, std::int64_t id) {
   CRIMECAST_ASSERT(key != kEmpty, "key map: the empty marker is not a key");
-  if ((size_ + 1) * 4 > slots_.size() * 3) Rehash(std::max<std::size_t>(1024, slots_.size() * 2));
+  // Starts at 65,536 slots (1 MiB): a first import grows it a few times rather than seven.
+  if ((size_ + 1) * 4 > slots_.size() * 3) Rehash(std::max<std::size_t>(65536, slots_.size() * 2));
   for (std::size_t i = Slot(key);; i = (i + 1) & mask_) {
     Entry& e = slots_[i];
     if (e.key == key) {
@@ -93,7 +94,7 @@ void KeyMap::Clear() {
 }
 
 void KeyMap::Reserve(std::size_t n) {
-  std::size_t capacity = 1024;
+  std::size_t capacity = 65536;
   while (n * 4 > capacity * 3) capacity *= 2;
   if (capacity > slots_.size()) Rehash(capacity);
 }

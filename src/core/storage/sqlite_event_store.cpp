@@ -791,6 +791,10 @@ void SqliteEventStore::PrepareRows(std::span<const Event> events,
   }
 }
 
+Result<void> SqliteEventStore::SetCacheKiB(std::int64_t kib) {
+  return Exec(db_, fmt::format("PRAGMA cache_size=-{}", std::max<std::int64_t>(kib, 64)).c_str());
+}
+
 std::int64_t SqliteEventStore::background_checkpoints() const {
   return checkpointer_ ? checkpointer_->checkpoints() : -1;
 }
