@@ -12,8 +12,10 @@
 //   an identical record is a duplicate (nothing changes); a record of the same crime published
 //   in another month (data.police.uk repeats Crime IDs) is merged: one event is kept, with the
 //   earliest occurrence and the outcome of the latest publication, and the merge is counted.
-// * Durability: an acknowledged Commit survives kill -9 and power loss (SQLite: WAL journal,
-//   synchronous=FULL).
+// * Durability: a committed batch survives kill -9; it survives power loss once Commit returns
+//   (Durability::kOnCommit, the default; SQLite: WAL journal, synchronous=FULL) or, for a batch
+//   committed with Durability::kDeferred, once Durable() says so. The importer acknowledges a
+//   file only then, and meanwhile writes the next one (decision 0007, fifth round).
 //
 // EventStore is an interface so that a PostgreSQL/PostGIS backend can implement it later; the
 // embedded default is SqliteEventStore (storage/sqlite_event_store.hpp).
@@ -97,6 +99,14 @@ struct RowHint {
   std::int64_t spatial = 0;
 };
 
+// When a committed batch survives power loss (every committed batch survives the process being
+// killed).
+enum class Durability : std::uint8_t {
+  kOnCommit,  // Commit returns once the batch is durable
+  kDeferred,  // Commit returns once the batch is committed; EventStore::Durable tells when it is
+              // durable (a backend that cannot defer makes it durable on commit)
+};
+
 // Writes one batch inside one transaction. Not thread-safe; one writer at a time per store.
 class BatchWriter {
  public:
@@ -116,7 +126,8 @@ class BatchWriter {
     }
     return {};
   }
-  // Records the batch's final counts and commits everything atomically and durably.
+  // Records the batch's final counts and commits everything atomically, durably as asked at
+  // BeginBatch.
   virtual Result<BatchInfo> Commit(BatchInfo counts) = 0;
   virtual std::int64_t batch_id() const = 0;
 };
@@ -140,9 +151,21 @@ class EventStore {
     (void)events;
     hints.clear();
   }
+  // A point in the store's commit order covering every batch committed before this call; starts
+  // making them durable (those committed with Durability::kDeferred) in the background. 0 when
+  // every commit is durable already.
+  virtual std::uint64_t CommitPoint() { return 0; }
+  // Whether every batch committed before `point` survives power loss; with `wait`, blocks until
+  // it does. An error means their durability could not be established (e.g. fdatasync failed).
+  virtual Result<bool> Durable(std::uint64_t point, bool wait) {
+    (void)point;
+    (void)wait;
+    return true;
+  }
   // Opens a batch; the returned writer holds the store's write transaction until Commit or
-  // destruction.
-  virtual Result<std::unique_ptr<BatchWriter>> BeginBatch(const BatchInfo& info) = 0;
+  // destruction. `durability` says when its Commit is durable.
+  virtual Result<std::unique_ptr<BatchWriter>> BeginBatch(
+      const BatchInfo& info, Durability durability = Durability::kOnCommit) = 0;
   // The committed batch whose file had this sha256, if any.
   virtual Result<std::optional<BatchInfo>> FindBatchBySha256(const std::string& sha256) = 0;
   virtual Result<std::vector<BatchInfo>> ListBatches() = 0;

@@ -291,7 +291,8 @@ Result<ImportReport> WriteFile(EventStore& store, Pipeline& pipeline, const std:
   info.file_name = std::filesystem::path(path).filename().string();
   info.sha256 = start.sha256;
   info.started_at = std::chrono::floor<Seconds>(std::chrono::system_clock::now());
-  auto writer = store.BeginBatch(info);
+  // Reported by ImportFiles once durable; meanwhile the next file is written.
+  auto writer = store.BeginBatch(info, Durability::kDeferred);
   if (!writer) {
     DiscardFile(pipeline, start);
     return Unexpected(writer.error());
@@ -380,6 +381,32 @@ void ImportFiles(EventStore& store, std::span<const std::string> paths,
                  const ImportOptions& options, const FileDone& on_file_done) {
   Pipeline pipeline(store, paths, options);
   pipeline.Start();
+  // Files are reported in order, each once its batch is durable: committed batches wait here
+  // while the store syncs them in the background and the next files are written (decision 0007,
+  // fifth round: the writer no longer waits for the disk at every commit).
+  struct Finished {
+    std::size_t index;
+    Result<ImportReport> report;
+    std::uint64_t point;  // EventStore::CommitPoint after its commit; 0: nothing to wait for
+  };
+  std::deque<Finished> finished;
+  auto report_durable = [&](bool wait) {
+    while (!finished.empty()) {
+      Finished& f = finished.front();
+      if (f.point != 0 && f.report) {
+        auto durable = store.Durable(f.point, wait);
+        if (!durable) {
+          f.report = Unexpected(Error{
+              durable.error().code,
+              fmt::format("committed, but not confirmed durable: {}", durable.error().message)});
+        } else if (!*durable) {
+          return;  // not yet; asked again after the next file
+        }
+      }
+      if (on_file_done) on_file_done(f.index, f.report);
+      finished.pop_front();
+    }
+  };
   for (std::size_t i = 0; i < paths.size(); ++i) {
     const Item start = pipeline.Pop();
     CRIMECAST_ASSERT(start.start && start.file == i, "import pipeline items out of order");
@@ -409,8 +436,12 @@ void ImportFiles(EventStore& store, std::span<const std::string> paths,
       if (start.open_error) return Unexpected(*start.open_error);
       return WriteFile(store, pipeline, paths[i], start, options);
     }();
-    if (on_file_done) on_file_done(i, result);
+    const bool wrote = result && !result->skipped;
+    const std::uint64_t point = wrote ? store.CommitPoint() : 0;
+    finished.push_back({i, std::move(result), point});
+    report_durable(false);
   }
+  report_durable(true);
 }
 
 Result<ImportReport> ImportFile(EventStore& store, const std::string& path,

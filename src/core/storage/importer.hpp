@@ -4,7 +4,8 @@
 //
 // Guarantees:
 // * One file is one batch, written in one transaction: killed mid-import, the file is either
-//   wholly present or absent, and running the import again completes it.
+//   wholly present or absent, and running the import again completes it. A file reported
+//   imported (FileDone) also survives power loss.
 // * Re-importing a file whose bytes (sha256) were already imported changes nothing and is
 //   reported as skipped; with `force` the rows are read again and de-duplicated row by row
 //   (still changing nothing for an identical file).
@@ -63,8 +64,11 @@ Result<ImportReport> ImportFile(EventStore& store, const std::string& path,
 // second one; a default thread when there is nothing to guess.
 std::jthread WarmUpProjection(const ImportOptions& options);
 
-// Called once per file, in order, on the calling thread, when the file's batch is committed,
-// skipped or failed (a failed file imports nothing; the next files are still imported).
+// Called once per file, in order, on the calling thread, when the file's batch is committed and
+// durable (it survives power loss), skipped, or failed (a failed file imports nothing; the next
+// files are still imported). Batches are committed with Durability::kDeferred, so a file is
+// reported a little after its commit, while the next one is being written; ImportFiles returns
+// once every file is reported.
 using FileDone = std::function<void(std::size_t index, const Result<ImportReport>& report)>;
 void ImportFiles(EventStore& store, std::span<const std::string> paths,
                  const ImportOptions& options, const FileDone& on_file_done);

@@ -18,6 +18,7 @@
 #include "core/storage/sqlite_common.hpp"
 #include "core/storage/sqlite_layer_store.hpp"
 #include "core/storage/wal_checkpointer.hpp"
+#include "core/storage/wal_syncer.hpp"
 
 namespace crimecast::storage {
 namespace {
@@ -268,9 +269,11 @@ namespace {
 class SqliteBatchWriter final : public BatchWriter {
  public:
   SqliteBatchWriter(sqlite3* db, std::int64_t batch_id, std::int64_t bulk_rows,
-                    internal::WriterStatements& statements, internal::EventKeyIndex& keys)
+                    internal::WriterStatements& statements, internal::EventKeyIndex& keys,
+                    bool deferred)
       : db_(db),
         batch_id_(batch_id),
+        deferred_(deferred),
         bulk_rows_(bulk_rows),
         keys_(keys),
         statements_(statements),
@@ -287,6 +290,7 @@ class SqliteBatchWriter final : public BatchWriter {
       statements_.Release();
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       keys_.Invalidate();
+      if (deferred_) RestoreSynchronous();
     }
   }
 
@@ -417,10 +421,14 @@ class SqliteBatchWriter final : public BatchWriter {
     if (auto r = keys_.Persist(db_); !r) return Unexpected(r.error());
     // No statement may hold a read cursor open at COMMIT (they stay prepared for the next batch).
     statements_.Release();
-    if (auto r = Exec(db_, "COMMIT"); !r) {
+    // A deferred batch (synchronous=NORMAL since BeginBatch) commits to the WAL without waiting
+    // for the disk; the store's WalSyncer makes it durable (CommitPoint / Durable).
+    auto committed = Exec(db_, "COMMIT");
+    if (deferred_) RestoreSynchronous();
+    if (!committed) {
       // Committed or not is unknown here: the key index starts afresh at the next batch.
       keys_.Invalidate();
-      return Unexpected(r.error());
+      return Unexpected(committed.error());
     }
     keys_.Committed();
     done_ = true;
@@ -428,6 +436,12 @@ class SqliteBatchWriter final : public BatchWriter {
   }
 
   std::int64_t batch_id() const override { return batch_id_; }
+
+  // Back to the store's synchronous=FULL once the deferred batch's transaction is over (SQLite
+  // refuses to change it inside a transaction).
+  void RestoreSynchronous() {
+    sqlite3_exec(db_, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
+  }
 
  private:
   // Rows per multi-row INSERT. Why: SQLite's fixed cost of one INSERT statement (opening and
@@ -667,6 +681,8 @@ class SqliteBatchWriter final : public BatchWriter {
 
   sqlite3* db_;
   std::int64_t batch_id_;
+  bool deferred_;  // committed with synchronous=NORMAL (Durability::kDeferred, store has a
+                   // WalSyncer)
   bool done_ = false;
   std::int64_t bulk_rows_ = 0;                // rows before the bulk path may start; 0: never
   bool bulk_ = false;                         // secondary indexes dropped, larger page cache
@@ -777,6 +793,7 @@ SqliteEventStore::~SqliteEventStore() {
   // Statements are finalised before the connection closes.
   layers_.reset();
   writer_statements_.reset();
+  syncer_.reset();        // finishes the syncs asked for
   checkpointer_.reset();  // joins its thread; the close below checkpoints what is left
   sqlite3_close_v2(db_);
 }
@@ -794,6 +811,15 @@ void SqliteEventStore::PrepareRows(std::span<const Event> events,
 Result<void> SqliteEventStore::SetCacheKiB(std::int64_t kib) {
   return Exec(db_, fmt::format("PRAGMA cache_size=-{}", std::max<std::int64_t>(kib, 64)).c_str());
 }
+
+std::uint64_t SqliteEventStore::CommitPoint() { return syncer_ ? syncer_->Request() : 0; }
+
+Result<bool> SqliteEventStore::Durable(std::uint64_t point, bool wait) {
+  if (point == 0 || !syncer_) return true;
+  return syncer_->Synced(point, wait);
+}
+
+std::int64_t SqliteEventStore::background_syncs() const { return syncer_ ? syncer_->syncs() : -1; }
 
 std::int64_t SqliteEventStore::background_checkpoints() const {
   return checkpointer_ ? checkpointer_->checkpoints() : -1;
@@ -826,7 +852,8 @@ Result<std::string> SqliteEventStore::IntegrityCheck() {
   return out;
 }
 
-Result<std::unique_ptr<BatchWriter>> SqliteEventStore::BeginBatch(const BatchInfo& info) {
+Result<std::unique_ptr<BatchWriter>> SqliteEventStore::BeginBatch(const BatchInfo& info,
+                                                                  Durability durability) {
   if (!checkpointer_tried_) {
     checkpointer_tried_ = true;
     const char* file = sqlite3_db_filename(db_, "main");
@@ -834,9 +861,19 @@ Result<std::unique_ptr<BatchWriter>> SqliteEventStore::BeginBatch(const BatchInf
       auto c = internal::WalCheckpointer::Start(db_, file, checkpoint_frames_);
       // Without one, SQLite's own automatic checkpoint (set at Open) goes on as before.
       if (c) checkpointer_ = std::move(*c);
+      const char* wal = sqlite3_filename_wal(file);
+      if (wal != nullptr && *wal != '\0') syncer_ = std::make_unique<internal::WalSyncer>(wal);
     }
   }
-  if (auto r = Exec(db_, "BEGIN IMMEDIATE"); !r) return Unexpected(r.error());
+  // Set before the transaction: SQLite refuses to change it inside one. The writer sets it back.
+  const bool deferred = durability == Durability::kDeferred && syncer_ != nullptr;
+  if (deferred) {
+    if (auto r = Exec(db_, "PRAGMA synchronous=NORMAL"); !r) return Unexpected(r.error());
+  }
+  if (auto r = Exec(db_, "BEGIN IMMEDIATE"); !r) {
+    if (deferred) Exec(db_, "PRAGMA synchronous=FULL");
+    return Unexpected(r.error());
+  }
   auto st = Stmt::Prepare(db_,
                           "INSERT INTO import_batches (source, format, file_name, sha256, "
                           "started_at, finished_at, rows_read, accepted, inserted, rejected, "
@@ -844,6 +881,7 @@ Result<std::unique_ptr<BatchWriter>> SqliteEventStore::BeginBatch(const BatchInf
                           "VALUES (?,?,?,?,?,0,0,0,0,0,0,0,0,0)");
   if (!st) {
     Exec(db_, "ROLLBACK");
+    if (deferred) Exec(db_, "PRAGMA synchronous=FULL");
     return Unexpected(st.error());
   }
   st->Bind(1, std::string_view(info.source));
@@ -854,12 +892,13 @@ Result<std::unique_ptr<BatchWriter>> SqliteEventStore::BeginBatch(const BatchInf
   if (sqlite3_step(st->get()) != SQLITE_DONE) {
     auto err = SqlError(db_, "create batch");
     Exec(db_, "ROLLBACK");
+    if (deferred) Exec(db_, "PRAGMA synchronous=FULL");
     return err;
   }
   if (!writer_statements_) writer_statements_ = std::make_unique<internal::WriterStatements>();
   if (!keys_) keys_ = std::make_unique<internal::EventKeyIndex>();
   auto writer = std::make_unique<SqliteBatchWriter>(db_, sqlite3_last_insert_rowid(db_), bulk_rows_,
-                                                    *writer_statements_, *keys_);
+                                                    *writer_statements_, *keys_, deferred);
   if (auto r = writer->Prepare(); !r) return Unexpected(r.error());  // destructor rolls back
   return std::unique_ptr<BatchWriter>(std::move(writer));
 }

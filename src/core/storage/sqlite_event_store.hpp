@@ -45,6 +45,7 @@ namespace internal {
 struct WriterStatements;  // the batch writer's prepared statements (sqlite_event_store.cpp)
 class EventKeyIndex;      // storage/event_key_index.hpp
 class WalCheckpointer;    // storage/wal_checkpointer.hpp
+class WalSyncer;          // storage/wal_syncer.hpp
 }  // namespace internal
 
 // 63-bit FNV-1a of source '\0' source_id (non-negative, so it sorts as an SQLite integer). Stored
@@ -57,10 +58,18 @@ class SqliteEventStore final : public EventStore {
   static Result<std::unique_ptr<SqliteEventStore>> Open(const std::string& path);
   ~SqliteEventStore() override;
 
-  Result<std::unique_ptr<BatchWriter>> BeginBatch(const BatchInfo& info) override;
+  Result<std::unique_ptr<BatchWriter>> BeginBatch(
+      const BatchInfo& info, Durability durability = Durability::kOnCommit) override;
   // RowHint::key = EventKeyHash(source, source_id); RowHint::spatial = spatial::ZKey(lon, lat), or
   // -1 when unlocated.
   void PrepareRows(std::span<const Event> events, std::vector<RowHint>& hints) const override;
+  // Durability::kDeferred commits use synchronous=NORMAL; a background thread fdatasyncs the WAL
+  // file (storage/wal_syncer.hpp). Without one (temporary or in-memory database), every commit is
+  // durable on commit.
+  std::uint64_t CommitPoint() override;
+  Result<bool> Durable(std::uint64_t point, bool wait) override;
+  // WAL syncs made by the background thread; -1 when there is none (for tests).
+  std::int64_t background_syncs() const;
   Result<std::optional<BatchInfo>> FindBatchBySha256(const std::string& sha256) override;
   Result<std::vector<BatchInfo>> ListBatches() override;
   Result<std::int64_t> Scan(const EventFilter& filter,
@@ -110,6 +119,7 @@ class SqliteEventStore final : public EventStore {
   // Started by the first batch: checkpoints the WAL on its own thread (none for a temporary or
   // in-memory database, or when a second connection cannot be opened).
   std::unique_ptr<internal::WalCheckpointer> checkpointer_;
+  std::unique_ptr<internal::WalSyncer> syncer_;  // started with the checkpointer
   bool checkpointer_tried_ = false;
 };
 

@@ -202,6 +202,40 @@ TEST(ImportFiles, SameFileTwiceIsImportedOnce) {
   EXPECT_EQ(*n, 9);
 }
 
+// Files are committed with deferred durability and reported, in order, only once a background
+// fdatasync of the WAL covers their commit; the connection is back to synchronous=FULL after.
+TEST(ImportFiles, ReportsEachFileOnlyOnceDurable) {
+  const auto dir = testing::TempDir("importfiles-durable");
+  std::vector<std::string> paths;
+  for (int f = 0; f < 4; ++f) {
+    std::string text = kPoliceHeader;
+    for (int i = 0; i < 50; ++i) text += PoliceRow(fmt::format("f{}x{}", f, i), "2024-01");
+    paths.push_back(ingest::testing::WriteFile(dir / fmt::format("{}.csv", f), text).string());
+  }
+  paths.push_back((dir / "missing.csv").string());  // a failure is reported in its place
+  auto store = SqliteEventStore::Open((dir / "t.db").string());
+  ASSERT_TRUE(store);
+  ImportOptions options;
+  options.chunk_rows = 16;
+  std::vector<std::size_t> order;
+  std::vector<std::int64_t> syncs_seen;
+  ImportFiles(**store, paths, options, [&](std::size_t i, const Result<ImportReport>& r) {
+    order.push_back(i);
+    syncs_seen.push_back((*store)->background_syncs());
+    EXPECT_EQ(r.has_value(), i < 4) << i;
+  });
+  EXPECT_EQ(order, (std::vector<std::size_t>{0, 1, 2, 3, 4}));
+  // The first file could only be reported after a sync.
+  ASSERT_FALSE(syncs_seen.empty());
+  EXPECT_GE(syncs_seen.front(), 1);
+  EXPECT_EQ(*(*store)->Count({}), 200);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2((*store)->handle(), "PRAGMA synchronous", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 2);  // FULL
+  sqlite3_finalize(st);
+}
+
 // Events taken from a pool of used events (with other values in every field) equal events
 // built fresh, for located, unlocated and anti-social behaviour rows.
 TEST(ReuseEvents, PooledEventsEqualFreshOnes) {

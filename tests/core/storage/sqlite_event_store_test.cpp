@@ -889,3 +889,51 @@ TEST(SqliteEventStore, BackgroundCheckpointsCopyTheWalWhileOpen) {
 
 }  // namespace
 }  // namespace crimecast::storage
+
+namespace crimecast::storage {
+namespace {
+
+std::int64_t Synchronous(SqliteEventStore& store) { return QueryInt(store, "PRAGMA synchronous"); }
+
+// A deferred batch commits with synchronous=NORMAL and becomes durable through the background
+// WAL sync (CommitPoint, Durable); a rolled-back one and a default one leave the connection at
+// synchronous=FULL.
+TEST(SqliteEventStore, DeferredCommitsBecomeDurableThroughTheWalSyncer) {
+  const std::string path = (testing::TempDir("deferred") / "t.db").string();
+  auto store = OpenPath(path);
+  EXPECT_EQ(store->CommitPoint(), 0u);  // nothing started yet: every commit is durable
+  EXPECT_EQ(store->background_syncs(), -1);
+  const auto events = NumberedEvents(0, 30);
+  std::uint64_t point = 0;
+  for (int b = 0; b < 3; ++b) {
+    auto w =
+        store->BeginBatch({.source = "police-uk", .format = "police-uk"}, Durability::kDeferred);
+    ASSERT_TRUE(w);
+    EXPECT_EQ(Synchronous(*store), 1);  // NORMAL for this transaction
+    std::vector<WriteOutcome> out;
+    ASSERT_TRUE((*w)->WriteMany(std::span(events).subspan(b * 10, 10), out));
+    ASSERT_TRUE((*w)->Commit({}));
+    EXPECT_EQ(Synchronous(*store), 2);
+    const std::uint64_t next = store->CommitPoint();
+    EXPECT_GT(next, point);
+    point = next;
+  }
+  auto durable = store->Durable(point, /*wait=*/true);
+  ASSERT_TRUE(durable);
+  EXPECT_TRUE(*durable);
+  EXPECT_GE(store->background_syncs(), 1);
+  {
+    auto w =
+        store->BeginBatch({.source = "police-uk", .format = "police-uk"}, Durability::kDeferred);
+    ASSERT_TRUE(w);
+  }  // rolled back
+  EXPECT_EQ(Synchronous(*store), 2);
+  WriteBatch(*store, NumberedEvents(30, 31));  // kOnCommit
+  EXPECT_EQ(Synchronous(*store), 2);
+  EXPECT_EQ(*store->Count({}), 31);
+  store.reset();
+  EXPECT_EQ(*OpenPath(path)->Count({}), 31);
+}
+
+}  // namespace
+}  // namespace crimecast::storage
