@@ -861,8 +861,15 @@ Result<std::unique_ptr<BatchWriter>> SqliteEventStore::BeginBatch(const BatchInf
       auto c = internal::WalCheckpointer::Start(db_, file, checkpoint_frames_);
       // Without one, SQLite's own automatic checkpoint (set at Open) goes on as before.
       if (c) checkpointer_ = std::move(*c);
+      // Only in WAL mode (Open asks for it; a file system without shared memory could refuse):
+      // deferring a commit relies on the WAL's checksummed frames and on syncing that file.
       const char* wal = sqlite3_filename_wal(file);
-      if (wal != nullptr && *wal != '\0') syncer_ = std::make_unique<internal::WalSyncer>(wal);
+      auto mode = Stmt::Prepare(db_, "PRAGMA journal_mode");
+      const bool wal_mode =
+          mode && sqlite3_step(mode->get()) == SQLITE_ROW && mode->TextView(0) == "wal";
+      if (wal_mode && wal != nullptr && *wal != '\0') {
+        syncer_ = std::make_unique<internal::WalSyncer>(wal);
+      }
     }
   }
   // Set before the transaction: SQLite refuses to change it inside one. The writer sets it back.

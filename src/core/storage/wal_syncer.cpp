@@ -63,8 +63,8 @@ void WalSyncer::Run() {
     std::optional<Error> failure;
     const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 || ::fdatasync(fd) != 0) {
-      failure = Error{ErrorCode::kStorage, fmt::format("cannot sync '{}': {}", path_,
-                                                       std::strerror(errno))};
+      failure = Error{ErrorCode::kStorage,
+                      fmt::format("cannot sync '{}': {}", path_, std::strerror(errno))};
     }
     if (fd >= 0) ::close(fd);
     lock.lock();
