@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_audit.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "core/storage/layer_import.hpp"
@@ -39,12 +40,36 @@ std::string Examples(const std::vector<std::string>& codes) {
 
 storage::LayerStore* Layers(storage::SqliteEventStore& store) { return store.layers(); }
 
+// Audits a layer change (collection or erasure of area data); see cli_audit.hpp.
+int Audit(const std::string& db, access::AuditAction action, const std::string& object,
+          const std::string& outcome, const std::string& detail) {
+  std::vector<access::AuditRecord> one{
+      CliAuditRecord(action, object, outcome, "covariate layers", detail)};
+  if (auto r = AppendCliAudit(db, one); !r) return ReportError(r.error());
+  return 0;
+}
+
 int Add(Args& a) {
   auto store = OpenStore(a.db);
   if (!store) return ReportError(store.error());
   auto rep = storage::ImportLayer(*Layers(**store), a.add);
-  if (!rep) return ReportError(rep.error());
+  const std::string object = "layer " + a.add.name;
+  if (!rep) {
+    if (int rc = Audit(a.db, access::AuditAction::kCollection, object, "error",
+                       std::string(Name(rep.error().code)));
+        rc != 0) {
+      return rc;
+    }
+    return ReportError(rep.error());
+  }
   const auto& r = *rep;
+  if (int rc = Audit(
+          a.db, access::AuditAction::kCollection, object, "ok",
+          fmt::format("table={} boundaries={} values={} areas={}{}", a.add.table_file,
+                      a.add.boundaries_file, r.values, r.areas, r.replaced ? " replaced" : ""));
+      rc != 0) {
+    return rc;
+  }
   if (r.replaced) {
     std::printf("replaced layer '%s' (added %s, %lld values)\n", r.replaced->name.c_str(),
                 Date(r.replaced->created_at).c_str(),
@@ -122,6 +147,13 @@ int Remove(const Args& a) {
   auto store = OpenExistingStore(a.db);
   if (!store) return ReportError(store.error());
   auto removed = Layers(**store)->RemoveLayer(a.name);
+  if (int rc =
+          Audit(a.db, access::AuditAction::kErasure, "layer " + a.name, removed ? "ok" : "error",
+                removed ? fmt::format("values={}", removed->value_count)
+                        : std::string(Name(removed.error().code)));
+      rc != 0) {
+    return rc;
+  }
   if (!removed) return ReportError(removed.error());
   std::printf("removed layer '%s' (%lld values)\n", removed->name.c_str(),
               static_cast<long long>(removed->value_count));

@@ -1,8 +1,11 @@
 // `crimecast layers add | list | remove` end to end on tiny fixtures.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "support/paths.hpp"
 
@@ -62,6 +65,28 @@ TEST_F(LayersCli, AddListReplaceRemove) {
   EXPECT_NE(out.find("removed layer 'rank'"), std::string::npos) << out;
   EXPECT_NE(testing::RunCommand(Cli("layers remove --db " + db_ + " --name rank"), &out), 0);
   EXPECT_NE(out.find("no covariate layer 'rank'"), std::string::npos) << out;
+  // Every change is in the audit log (collection for adds, erasure for removals, failures too),
+  // and the chain verifies.
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &h), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(h,
+                               "SELECT action || ' ' || object || ' ' || outcome FROM audit_log "
+                               "ORDER BY seq",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  std::vector<std::string> log;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    log.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"collection layer density ok", "collection layer density ok",
+                                      "collection layer rank ok", "erasure layer rank ok",
+                                      "erasure layer rank error"}));
+  ASSERT_EQ(testing::RunCommand(Cli("audit verify --db " + db_), &out), 0) << out;
+  EXPECT_NE(out.find("audit log ok: 5 records"), std::string::npos) << out;
 }
 
 TEST_F(LayersCli, BadInputIsAClearError) {
