@@ -14,6 +14,7 @@
 #include "core/models/grid_ops.hpp"
 #include "core/models/history.hpp"
 #include "core/models/registry.hpp"
+#include "core/spatial/boundaries.hpp"
 #include "core/spatial/projection.hpp"
 
 namespace crimecast::models {
@@ -125,47 +126,39 @@ Result<ForecastJobResult> RunForecastJob(storage::EventStore& store, const Forec
   }
   auto points = store.LoadPoints(filter, *epsg);
   if (!points) return Unexpected(points.error());
-  double min_x = std::numeric_limits<double>::infinity();
-  double min_y = min_x;
-  double max_x = -min_x;
-  double max_y = -min_x;
+  spatial::Envelope window;  // grid metres
   for (std::size_t i = 0; i < points->size(); ++i) {
     if (!std::isfinite(points->x[i]) || !std::isfinite(points->y[i])) continue;
-    min_x = std::min(min_x, points->x[i]);
-    max_x = std::max(max_x, points->x[i]);
-    min_y = std::min(min_y, points->y[i]);
-    max_y = std::max(max_y, points->y[i]);
+    window.Expand(points->x[i], points->y[i]);
   }
-  if (!(min_x <= max_x)) {
+  if (window.IsEmpty()) {
     return Fail(ErrorCode::kEmptyTrainingWindow,
                 fmt::format("no located events before {}", FormatIso(job.at)));
   }
   if (job.area) {
     // The grid covers the box's events and its margin's, measured in grid metres from the
     // events that lie in the box itself (the degree box above was generous).
-    double ax0 = std::numeric_limits<double>::infinity(), ay0 = ax0, ax1 = -ax0, ay1 = -ax0;
+    spatial::Envelope in_area;
     for (std::size_t i = 0; i < points->size(); ++i) {
-      if (!InBox(*job.area, points->lon[i], points->lat[i])) continue;
-      ax0 = std::min(ax0, points->x[i]);
-      ax1 = std::max(ax1, points->x[i]);
-      ay0 = std::min(ay0, points->y[i]);
-      ay1 = std::max(ay1, points->y[i]);
+      if (InBox(*job.area, points->lon[i], points->lat[i])) {
+        in_area.Expand(points->x[i], points->y[i]);
+      }
     }
-    if (!(ax0 <= ax1)) {
+    if (in_area.IsEmpty()) {
       return Fail(ErrorCode::kEmptyTrainingWindow,
                   fmt::format("no located events in the area {},{},{},{} before {}", (*job.area)[0],
                               (*job.area)[1], (*job.area)[2], (*job.area)[3], FormatIso(job.at)));
     }
-    min_x = std::max(min_x, ax0 - job.area_margin_m);
-    min_y = std::max(min_y, ay0 - job.area_margin_m);
-    max_x = std::min(max_x, ax1 + job.area_margin_m);
-    max_y = std::min(max_y, ay1 + job.area_margin_m);
+    window.min_x = std::max(window.min_x, in_area.min_x - job.area_margin_m);
+    window.min_y = std::max(window.min_y, in_area.min_y - job.area_margin_m);
+    window.max_x = std::min(window.max_x, in_area.max_x + job.area_margin_m);
+    window.max_y = std::min(window.max_y, in_area.max_y + job.area_margin_m);
     // Events outside the grid window are left out by every model (EventGridIndex and the
     // count models skip them); drop them here so History totals match what models see.
     storage::PointColumns kept;
     for (std::size_t i = 0; i < points->size(); ++i) {
-      if (points->x[i] < min_x || points->x[i] > max_x || points->y[i] < min_y ||
-          points->y[i] > max_y) {
+      if (points->x[i] < window.min_x || points->x[i] > window.max_x ||
+          points->y[i] < window.min_y || points->y[i] > window.max_y) {
         continue;
       }
       kept.x.push_back(points->x[i]);
@@ -180,7 +173,8 @@ Result<ForecastJobResult> RunForecastJob(storage::EventStore& store, const Forec
     }
     *points = std::move(kept);
   }
-  auto grid = spatial::Grid::Covering(*epsg, job.cell_m, min_x, min_y, max_x, max_y, job.max_cells);
+  auto grid = spatial::Grid::Covering(*epsg, job.cell_m, window.min_x, window.min_y, window.max_x,
+                                      window.max_y, job.max_cells);
   if (!grid) return Unexpected(grid.error());
 
   HistoryOptions hopt;
