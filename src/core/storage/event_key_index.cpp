@@ -13,31 +13,11 @@
 namespace crimecast::storage::internal {
 namespace {
 
-// Minimal statement holder for this file (the store's own wrapper lives in its .cpp).
-class Query {
- public:
-  Query(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) != SQLITE_OK) st_ = nullptr;
-  }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-  ~Query() { sqlite3_finalize(st_); }
-  bool ok() const { return st_ != nullptr; }
-  sqlite3_stmt* get() const { return st_; }
-  Unexpected Error(std::string_view what) const { return SqlError(db_, what); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* st_ = nullptr;
-};
-
-std::int64_t MaxEventId(sqlite3* db, Result<void>& status) {
-  Query q(db, "SELECT COALESCE(MAX(id), 0) FROM events");
-  if (!q.ok() || sqlite3_step(q.get()) != SQLITE_ROW) {
-    status = q.Error("read the largest event id");
-    return 0;
-  }
-  return sqlite3_column_int64(q.get(), 0);
+Result<std::int64_t> MaxEventId(sqlite3* db) {
+  auto q = Stmt::Prepare(db, "SELECT COALESCE(MAX(id), 0) FROM events");
+  if (!q) return Unexpected(q.error());
+  if (sqlite3_step(q->get()) != SQLITE_ROW) return SqlError(db, "read the largest event id");
+  return q->Int(0);
 }
 
 // Keys are stored little-endian whatever the machine, so a database file moves between machines.
@@ -56,11 +36,23 @@ void StoreKeys(const std::vector<std::uint64_t>& keys, std::vector<unsigned char
   }
 }
 
-// A chunk row as read: its keys, or why it does not continue the valid run.
+// One row of event_key_chunks as read by a statement selecting (chunk, keys); `data` is valid
+// until the statement moves on.
 struct ChunkRow {
   std::int64_t chunk = 0;
   const unsigned char* data = nullptr;
-  std::int64_t ids = 0;  // keys in the blob
+  int bytes = 0;
+
+  static ChunkRow Read(const Stmt& st) {
+    return {st.Int(0), static_cast<const unsigned char*>(sqlite3_column_blob(st.get(), 1)),
+            sqlite3_column_bytes(st.get(), 1)};
+  }
+  // Whole keys, at least one, at most a chunk's worth.
+  bool WellFormed() const {
+    return bytes % 8 == 0 && bytes > 0 && bytes <= EventKeyIndex::kChunkIds * 8;
+  }
+  std::int64_t ids() const { return bytes / 8; }
+  std::uint64_t key(std::int64_t i) const { return LoadKey(data + i * 8); }
 };
 
 }  // namespace
@@ -116,9 +108,9 @@ void KeyMap::Rehash(std::size_t capacity) {
 // ---------------------------------------------------------------------------------------------
 Result<void> EventKeyIndex::Sync(sqlite3* db) {
   CRIMECAST_ASSERT(pending_.empty(), "key index synced with keys pending");
-  Result<void> status;
-  const std::int64_t max_event_id = MaxEventId(db, status);
-  if (!status) return status;
+  auto max_id = MaxEventId(db);
+  if (!max_id) return Unexpected(max_id.error());
+  const std::int64_t max_event_id = *max_id;
   // Ids only grow and events are never deleted; a smaller maximum means another file.
   if (loaded_ && max_event_id < synced_id_) Invalidate();
   if (!loaded_ || max_event_id > synced_id_) {
@@ -138,23 +130,23 @@ Result<void> EventKeyIndex::Sync(sqlite3* db) {
     std::erase_if(unpersisted_, [&](const auto& p) { return p.first < persisted_end_; });
     // The rest from the events themselves: written by other connections and not chunked yet
     // (a database upgraded from schema 4 has no chunks at all).
-    Query q(db, "SELECT id, key_hash FROM events WHERE id > ? ORDER BY id");
-    if (!q.ok()) {
+    auto q = Stmt::Prepare(db, "SELECT id, key_hash FROM events WHERE id > ? ORDER BY id");
+    if (!q) {
       Invalidate();
-      return q.Error("read event keys");
+      return Unexpected(q.error());
     }
     const std::int64_t from = std::max(synced_id_, persisted_end_ - 1);
-    sqlite3_bind_int64(q.get(), 1, from);
+    q->Bind(1, from);
     int rc;
-    while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-      const std::int64_t id = sqlite3_column_int64(q.get(), 0);
-      const auto key = static_cast<std::uint64_t>(sqlite3_column_int64(q.get(), 1));
+    while ((rc = sqlite3_step(q->get())) == SQLITE_ROW) {
+      const std::int64_t id = q->Int(0);
+      const auto key = static_cast<std::uint64_t>(q->Int(1));
       map_.Put(key, id);
       unpersisted_.emplace_back(id, key);
     }
     if (rc != SQLITE_DONE) {
       Invalidate();
-      return q.Error("read event keys");
+      return SqlError(db, "read event keys");
     }
     synced_id_ = max_event_id;
     loaded_ = true;
@@ -164,52 +156,49 @@ Result<void> EventKeyIndex::Sync(sqlite3* db) {
 }
 
 Result<void> EventKeyIndex::LoadChunks(sqlite3* db, std::int64_t max_event_id) {
-  Query q(db, "SELECT chunk, keys FROM event_key_chunks WHERE chunk >= ? ORDER BY chunk");
-  if (!q.ok()) return q.Error("read event key chunks");
+  auto q =
+      Stmt::Prepare(db, "SELECT chunk, keys FROM event_key_chunks WHERE chunk >= ? ORDER BY chunk");
+  if (!q) return Unexpected(q.error());
   std::int64_t next = persisted_end_ / kChunkIds;
-  sqlite3_bind_int64(q.get(), 1, next);
+  q->Bind(1, next);
   bool run = true;
   int rc;
-  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-    const std::int64_t chunk = sqlite3_column_int64(q.get(), 0);
-    const auto* data = static_cast<const unsigned char*>(sqlite3_column_blob(q.get(), 1));
-    const int bytes = sqlite3_column_bytes(q.get(), 1);
-    const std::int64_t ids = bytes / 8;
+  while ((rc = sqlite3_step(q->get())) == SQLITE_ROW) {
+    const ChunkRow row = ChunkRow::Read(*q);
+    // The chunk this connection last persisted is gone, or holds fewer ids than it wrote: the
+    // chunks were changed behind its back (Sync then starts afresh).
+    if (run && loaded_ && row.chunk != next && persisted_end_ % kChunkIds != 0) {
+      return Fail(ErrorCode::kStorage, "event key chunk missing");
+    }
+    const std::int64_t first = row.chunk * kChunkIds;
+    const std::int64_t ids = row.ids();
     // The run stops at a gap, a malformed blob, a chunk after a short one, or a chunk that
     // covers ids beyond the largest event (chunks are written with their events, so a
     // consistent database cannot have one).
-    if (run && chunk != next && persisted_end_ % kChunkIds != 0 && loaded_) {
-      return Fail(ErrorCode::kStorage, "event key chunk missing");  // as above
-    }
-    if (!run || chunk != next || bytes % 8 != 0 || ids == 0 || ids > kChunkIds ||
-        chunk * kChunkIds + ids > max_event_id + 1) {
+    if (!run || row.chunk != next || !row.WellFormed() || first + ids > max_event_id + 1) {
       run = false;
       stale_rows_ = true;
       continue;
     }
-    const std::int64_t first = chunk * kChunkIds;
-    const std::int64_t known = persisted_end_;
-    // Fewer ids than this connection persisted: the chunks were changed behind its back.
-    if (first + ids < known)
-      return Fail(ErrorCode::kStorage,
-                  "event key chunks shrank");  // ids below were read before (or are ours)
+    const std::int64_t known = persisted_end_;  // ids below were read before (or are ours)
+    if (first + ids < known) return Fail(ErrorCode::kStorage, "event key chunks shrank");
     for (std::int64_t i = 0; i < ids; ++i) {
       const std::int64_t id = first + i;
-      const std::uint64_t key = LoadKey(data + i * 8);
+      const std::uint64_t key = row.key(i);
       if (id < known || id <= synced_id_ || key == kNoKey) continue;
       map_.Put(key, id);
     }
     last_chunk_.clear();
     if (ids < kChunkIds) {
       last_chunk_.reserve(kChunkIds);
-      for (std::int64_t i = 0; i < ids; ++i) last_chunk_.push_back(LoadKey(data + i * 8));
+      for (std::int64_t i = 0; i < ids; ++i) last_chunk_.push_back(row.key(i));
       run = false;  // a short chunk is the last one
     }
     persisted_end_ = first + ids;
     synced_id_ = std::max(synced_id_, persisted_end_ - 1);
     ++next;
   }
-  if (rc != SQLITE_DONE) return q.Error("read event key chunks");
+  if (rc != SQLITE_DONE) return SqlError(db, "read event key chunks");
   return {};
 }
 
@@ -226,22 +215,23 @@ Result<void> EventKeyIndex::Persist(sqlite3* db) {
   if (unpersisted_.empty() && pending_.empty() && !stale_rows_) return {};
   std::int64_t chunk = persisted_end_ / kChunkIds;
   if (stale_rows_) {
-    Query del(db, "DELETE FROM event_key_chunks WHERE chunk >= ?");
-    if (!del.ok()) return del.Error("prepare to delete stale key chunks");
-    sqlite3_bind_int64(del.get(), 1, chunk);
-    if (sqlite3_step(del.get()) != SQLITE_DONE) return del.Error("delete stale key chunks");
+    auto del = Stmt::Prepare(db, "DELETE FROM event_key_chunks WHERE chunk >= ?");
+    if (!del) return Unexpected(del.error());
+    del->Bind(1, chunk);
+    if (sqlite3_step(del->get()) != SQLITE_DONE) return SqlError(db, "delete stale key chunks");
   }
-  Query put(db, "INSERT OR REPLACE INTO event_key_chunks (chunk, keys) VALUES (?, ?)");
-  if (!put.ok()) return put.Error("prepare to write key chunks");
+  auto put =
+      Stmt::Prepare(db, "INSERT OR REPLACE INTO event_key_chunks (chunk, keys) VALUES (?, ?)");
+  if (!put) return Unexpected(put.error());
   std::vector<std::uint64_t> keys = last_chunk_;
   std::vector<unsigned char> blob;
   bool dirty = stale_rows_ && !keys.empty();  // the partial chunk was deleted with the rest
   auto write = [&]() -> Result<void> {
     StoreKeys(keys, blob);
-    sqlite3_reset(put.get());
-    sqlite3_bind_int64(put.get(), 1, chunk);
-    sqlite3_bind_blob(put.get(), 2, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
-    if (sqlite3_step(put.get()) != SQLITE_DONE) return put.Error("write key chunk");
+    put->Reset();
+    put->Bind(1, chunk);
+    sqlite3_bind_blob(put->get(), 2, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
+    if (sqlite3_step(put->get()) != SQLITE_DONE) return SqlError(db, "write key chunk");
     return {};
   };
   auto add = [&](std::int64_t id, std::uint64_t key) -> Result<void> {
@@ -304,59 +294,52 @@ void EventKeyIndex::Invalidate() {
 
 Result<std::string> EventKeyIndex::Verify(sqlite3* db) {
   {
-    Query dup(db,
-              "SELECT key_hash, COUNT(*) FROM events GROUP BY key_hash HAVING COUNT(*) > 1 "
-              "LIMIT 1");
-    if (!dup.ok()) return dup.Error("check event keys");
-    const int rc = sqlite3_step(dup.get());
-    if (rc == SQLITE_ROW) {
-      return fmt::format("{} events share the key {}", sqlite3_column_int64(dup.get(), 1),
-                         sqlite3_column_int64(dup.get(), 0));
-    }
-    if (rc != SQLITE_DONE) return dup.Error("check event keys");
+    auto dup = Stmt::Prepare(
+        db, "SELECT key_hash, COUNT(*) FROM events GROUP BY key_hash HAVING COUNT(*) > 1 LIMIT 1");
+    if (!dup) return Unexpected(dup.error());
+    const int rc = sqlite3_step(dup->get());
+    if (rc == SQLITE_ROW)
+      return fmt::format("{} events share the key {}", dup->Int(1), dup->Int(0));
+    if (rc != SQLITE_DONE) return SqlError(db, "check event keys");
   }
   // Merge-join of the chunks (in chunk order) with the events (in id order).
-  Query ev(db, "SELECT id, key_hash FROM events ORDER BY id");
-  Query ch(db, "SELECT chunk, keys FROM event_key_chunks ORDER BY chunk");
-  if (!ev.ok()) return ev.Error("check event keys");
-  if (!ch.ok()) return ch.Error("check event key chunks");
-  int ev_rc = sqlite3_step(ev.get());
+  auto ev = Stmt::Prepare(db, "SELECT id, key_hash FROM events ORDER BY id");
+  if (!ev) return Unexpected(ev.error());
+  auto ch = Stmt::Prepare(db, "SELECT chunk, keys FROM event_key_chunks ORDER BY chunk");
+  if (!ch) return Unexpected(ch.error());
+  int ev_rc = sqlite3_step(ev->get());
   std::int64_t next = 0;
   bool last_seen = false;
   int rc;
-  while ((rc = sqlite3_step(ch.get())) == SQLITE_ROW) {
-    const std::int64_t chunk = sqlite3_column_int64(ch.get(), 0);
-    const auto* data = static_cast<const unsigned char*>(sqlite3_column_blob(ch.get(), 1));
-    const int bytes = sqlite3_column_bytes(ch.get(), 1);
-    if (last_seen || chunk != next || bytes % 8 != 0 || bytes == 0 || bytes > kChunkIds * 8) {
-      return fmt::format("key chunk {} is malformed or out of sequence", chunk);
+  while ((rc = sqlite3_step(ch->get())) == SQLITE_ROW) {
+    const ChunkRow row = ChunkRow::Read(*ch);
+    if (last_seen || row.chunk != next || !row.WellFormed()) {
+      return fmt::format("key chunk {} is malformed or out of sequence", row.chunk);
     }
-    const std::int64_t ids = bytes / 8;
-    for (std::int64_t i = 0; i < ids; ++i) {
-      const std::int64_t id = chunk * kChunkIds + i;
-      const std::uint64_t key = LoadKey(data + i * 8);
-      if (ev_rc == SQLITE_ROW && sqlite3_column_int64(ev.get(), 0) < id) {
-        return fmt::format("event {} is missing from the key chunks",
-                           sqlite3_column_int64(ev.get(), 0));
+    for (std::int64_t i = 0; i < row.ids(); ++i) {
+      const std::int64_t id = row.chunk * kChunkIds + i;
+      const std::uint64_t key = row.key(i);
+      if (ev_rc == SQLITE_ROW && ev->Int(0) < id) {
+        return fmt::format("event {} is missing from the key chunks", ev->Int(0));
       }
-      const bool has_event = ev_rc == SQLITE_ROW && sqlite3_column_int64(ev.get(), 0) == id;
+      const bool has_event = ev_rc == SQLITE_ROW && ev->Int(0) == id;
       if (!has_event && key != kNoKey) {
-        return fmt::format("key chunk {} has a key for id {}, which holds no event", chunk, id);
+        return fmt::format("key chunk {} has a key for id {}, which holds no event", row.chunk, id);
       }
       if (has_event) {
-        const auto stored = static_cast<std::uint64_t>(sqlite3_column_int64(ev.get(), 1));
+        const auto stored = static_cast<std::uint64_t>(ev->Int(1));
         if (key != stored) {
-          return fmt::format("key chunk {} gives event {} the key {}, the event has {}", chunk, id,
-                             key, stored);
+          return fmt::format("key chunk {} gives event {} the key {}, the event has {}", row.chunk,
+                             id, key, stored);
         }
-        ev_rc = sqlite3_step(ev.get());
+        ev_rc = sqlite3_step(ev->get());
       }
     }
-    if (ids < kChunkIds) last_seen = true;
+    if (row.ids() < kChunkIds) last_seen = true;
     ++next;
   }
-  if (rc != SQLITE_DONE) return ch.Error("check event key chunks");
-  if (ev_rc != SQLITE_ROW && ev_rc != SQLITE_DONE) return ev.Error("check event keys");
+  if (rc != SQLITE_DONE) return SqlError(db, "check event key chunks");
+  if (ev_rc != SQLITE_ROW && ev_rc != SQLITE_DONE) return SqlError(db, "check event keys");
   return std::string();  // events above the chunks are read back by the next writer
 }
 

@@ -25,65 +25,7 @@ namespace {
 
 using internal::Exec;
 using internal::SqlError;
-
-// RAII prepared statement.
-class Stmt {
- public:
-  Stmt() = default;
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  Stmt(Stmt&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
-  Stmt& operator=(Stmt&& o) noexcept {
-    std::swap(s_, o.s_);
-    return *this;
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  static Result<Stmt> Prepare(sqlite3* db, std::string_view sql) {
-    Stmt st;
-    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                           &st.s_, nullptr) != SQLITE_OK) {
-      return SqlError(db, fmt::format("prepare '{}'", sql.substr(0, 80)));
-    }
-    return st;
-  }
-  sqlite3_stmt* get() const { return s_; }
-  // Every statement rebinds all its parameters before each step, so bindings are not cleared.
-  void Reset() { sqlite3_reset(s_); }
-  void Bind(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); }
-  void Bind(int i, int v) { sqlite3_bind_int(s_, i, v); }
-  void Bind(int i, double v) {
-    if (std::isfinite(v)) {
-      sqlite3_bind_double(s_, i, v);
-    } else {
-      sqlite3_bind_null(s_, i);
-    }
-  }
-  // SQLITE_STATIC: callers keep the text alive until the statement is stepped and reset, which
-  // saves a copy per field on the import hot path.
-  void Bind(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-  }
-  std::int64_t Int(int c) const { return sqlite3_column_int64(s_, c); }
-  double Real(int c) const {
-    return sqlite3_column_type(s_, c) == SQLITE_NULL ? std::nan("") : sqlite3_column_double(s_, c);
-  }
-  // Valid until the next step or reset.
-  std::string_view TextView(int c) const {
-    const auto* p = sqlite3_column_text(s_, c);
-    return p ? std::string_view(reinterpret_cast<const char*>(p),
-                                static_cast<std::size_t>(sqlite3_column_bytes(s_, c)))
-             : std::string_view();
-  }
-  std::string Text(int c) const {
-    const auto* p = sqlite3_column_text(s_, c);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<std::size_t>(sqlite3_column_bytes(s_, c)))
-             : std::string();
-  }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-};
+using internal::Stmt;
 
 constexpr std::uint64_t kKeyMask = (1ull << 63) - 1;
 std::int64_t KeyHash(std::string_view source, std::string_view source_id) {
