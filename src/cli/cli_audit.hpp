@@ -1,5 +1,5 @@
-// cli/cli_audit.hpp: audit records for CLI commands that change a store (import, layers), in the
-// same tamper-evident log as the server's requests (access/audit_log.hpp). The actor is the
+// cli/cli_audit.hpp: audit records for CLI commands that change a store (import, layers, user), in
+// the same tamper-evident log as the server's requests (access/audit_log.hpp). The actor is the
 // operating-system account ("cli:<user>"), the client the host ("cli@<host>").
 #pragma once
 

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_audit.hpp"
 #include "cli/commands.hpp"
 #include "cli/password_input.hpp"
 #include "core/access/access_store.hpp"
@@ -47,16 +48,8 @@ std::string FormatMs(std::optional<std::int64_t> ms) {
 // unaudited change is exactly what the log exists to prevent.
 int Audit(access::AccessStore& store, access::AuditAction action, const std::string& object,
           const std::string& outcome, const std::string& detail) {
-  access::AuditRecord r;
-  r.at_ms = access::SystemNowMs();
-  r.user = CliActor();
+  access::AuditRecord r = CliAuditRecord(action, object, outcome, "user administration", detail);
   r.role = "admin";
-  r.action = action;
-  r.object = object;
-  r.outcome = outcome;
-  r.client = CliClient();
-  r.purpose = "user administration";
-  r.detail = detail;
   std::vector<access::AuditRecord> one{std::move(r)};
   if (auto a = access::AppendAudit(store.handle(), one); !a) return ReportError(a.error());
   return 0;
