@@ -31,13 +31,11 @@ namespace crimecast::storage::internal {
 
 class WalCheckpointer {
  public:
-  // Frames in the WAL after a commit from which a checkpoint is started (2,048 pages: 16 MiB
-  // with 8 KiB pages; SQLite's own default is 1,000).
-  static constexpr int kDefaultThresholdFrames = 2048;
-
   // Starts the thread on a new connection to `path`, and takes over `writer`'s checkpoints (its
-  // automatic checkpoint is replaced by a WAL hook that wakes the thread). Fails when the
-  // database cannot be opened a second time.
+  // automatic checkpoint is replaced by a WAL hook that wakes the thread whenever a commit leaves
+  // `threshold_frames` or more frames in the WAL; the store passes
+  // SqliteEventStore::kDefaultCheckpointFrames). Fails when the database cannot be opened a
+  // second time.
   static Result<std::unique_ptr<WalCheckpointer>> Start(sqlite3* writer, const std::string& path,
                                                         int threshold_frames);
   // Stops the thread and closes its connection; `writer` keeps no hook. Call before `writer` is
@@ -54,7 +52,7 @@ class WalCheckpointer {
 
   sqlite3* writer_ = nullptr;
   sqlite3* db_ = nullptr;  // the checkpointer's own connection, used only by thread_
-  int threshold_ = kDefaultThresholdFrames;
+  int threshold_ = 0;      // frames; see Start
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool wanted_ = false;
